@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh machine:  make grade   and   make test
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# torch==2.13.0 is the CPU build where a local wheel or a CPU index provides it; elsewhere pass
+# e.g. TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu" (see README).
+TORCH_PIP_ARGS ?=
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+LANG_FEEDBACK ?= fr
+
+.PHONY: install grade test validate benchmark clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0 $(TORCH_PIP_ARGS)
+	$(PY) -m pip install --quiet -e .
+	touch $(STAMP)
+
+grade: install
+	@status=0; for manifest in assignments/*/assignment.toml; do \
+	  id=$$(basename $$(dirname $$manifest)); \
+	  if [ -d submissions/$$id ]; then \
+	    $(PY) -m grader grade $$id submissions/$$id --out reports/$$id --workers $(WORKERS) --lang $(LANG_FEEDBACK) || status=$$?; \
+	  fi; \
+	done; exit $$status
+
+test: install
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+validate: install
+	@for manifest in assignments/*/assignment.toml; do \
+	  $(PY) -m grader validate $$(basename $$(dirname $$manifest)) || exit 1; \
+	done
+
+benchmark: install
+	$(PY) benchmarks/grade_copies.py
+
+clean:
+	rm -rf reports build *.egg-info

@@ -1,0 +1,277 @@
+"""Hidden tests for tp_nn part 2.1: the student's functions against the reference.
+
+Each question is graded on its own: `backward` and `sgd` receive inputs computed by the reference,
+so a bug in `forward` costs `forward` only. Parameters are given to the student in the layout the
+student's own init_params uses (see tp_nn_support.Layout).
+"""
+
+import inspect
+import math
+
+import pytest
+import torch
+from hypothesis import given, strategies as st
+
+from grader.checks import PartialCredit, expect_close, expect_unchanged, fail, gradients, text
+from tp_nn_support import (OUTPUT_KEYS, PARAM_KEYS, accuracy, circles, detect_layout, network,
+                           predictions)
+
+# -- init_params ---------------------------------------------------------------------------------
+
+# Large layers make the sample statistics sharp: with 200,000 weights drawn from N(0, 0.3), the
+# standard error of the sample mean is 6.7e-4 and of the sample std 4.7e-4, so the tolerances
+# below are 15 and 21 standard errors wide (false-fail rate below 1e-40 per run). The excess
+# kurtosis of a normal sample has standard error sqrt(24/n) = 0.011: a 0.25 tolerance (23 SE) tells
+# a normal law from a uniform one (-1.2) with the same std.
+BIG = (400, 500, 300)
+
+
+@pytest.mark.question("init_params")
+def test_init_params_shapes_in_a_consistent_layout(student):
+    """init_params returns the four parameters with consistent shapes"""
+    nx, nh, ny = 3, 7, 4
+    params = student.init_params(nx, nh, ny)
+    if not isinstance(params, dict) or any(k not in params for k in PARAM_KEYS):
+        fail(text("init_params must return a dict with keys Wh, bh, Wy, by",
+                  "init_params doit renvoyer un dictionnaire de clés Wh, bh, Wy, by"))
+    shapes = {k: tuple(params[k].shape) for k in PARAM_KEYS}
+    if shapes["Wh"] not in ((nh, nx), (nx, nh)) or shapes["Wy"] not in ((ny, nh), (nh, ny)):
+        fail(text(f"weights of shapes {shapes['Wh']} and {shapes['Wy']}: expected Wh ({nh}, {nx}) and Wy ({ny}, {nh})",
+                  f"poids de tailles {shapes['Wh']} et {shapes['Wy']} : attendu Wh ({nh}, {nx}) et Wy ({ny}, {nh})"))
+    for key, size in (("bh", nh), ("by", ny)):
+        if math.prod(shapes[key]) != size or len(shapes[key]) > 2:
+            fail(text(f"{key} has shape {shapes[key]}: expected ({size},)",
+                      f"{key} a la taille {shapes[key]} : attendu ({size},)"))
+
+
+def _moments(values: torch.Tensor) -> tuple[float, float, float]:
+    values = values.double().flatten()
+    mean = float(values.mean())
+    std = float(values.std())
+    kurtosis = float(((values - mean) ** 4).mean() / std**4 - 3) if std > 0 else float("nan")
+    return mean, std, kurtosis
+
+
+@pytest.mark.question("init_params")
+@pytest.mark.weight(2)
+def test_init_params_weights_follow_normal_0_03(student):
+    """the weights are drawn from N(0, 0.3)"""
+    params = student.init_params(*BIG)
+    for key in ("Wh", "Wy"):
+        mean, std, kurtosis = _moments(params[key])
+        if abs(std - 0.3) > 0.01:
+            hint = ""
+            if abs(std - math.sqrt(0.3)) < 0.02:
+                hint = " (std = sqrt(0.3): 0.3 was used as the variance)"
+            elif abs(std - 1.0) < 0.03:
+                hint = " (std = 1: torch.randn was not multiplied by 0.3)"
+            fail(text(f"{key} has standard deviation {std:.3f}, 0.3 expected{hint}",
+                      f"{key} a un écart-type de {std:.3f}, 0,3 attendu{hint}"))
+        if abs(mean) > 0.01:
+            fail(text(f"{key} has mean {mean:.3f}, 0 expected", f"{key} a une moyenne de {mean:.3f}, 0 attendu"))
+        if abs(kurtosis) > 0.25:
+            fail(text(f"{key} does not look normally distributed (excess kurtosis {kurtosis:.2f}): torch.rand instead of torch.randn?",
+                      f"{key} ne suit pas une loi normale (kurtosis {kurtosis:.2f}) : torch.rand au lieu de torch.randn ?"))
+
+
+@pytest.mark.question("init_params")
+def test_init_params_biases_zero_or_normal(student):
+    """the biases are zeros or drawn from N(0, 0.3)"""
+    params = student.init_params(*BIG)
+    for key in ("bh", "by"):
+        bias = params[key].double().flatten()
+        if bool((bias == 0).all()):
+            continue
+        # 500 and 300 values: std's standard error 0.0095 / 0.012; 0.07 is 5.8 SE or more.
+        mean, std, _ = _moments(bias)
+        if abs(std - 0.3) > 0.07 or abs(mean) > 0.1:
+            fail(text(f"{key} has mean {mean:.3f} and std {std:.3f}: zeros or N(0, 0.3) expected",
+                      f"{key} a une moyenne {mean:.3f} et un écart-type {std:.3f} : zéros ou N(0, 0,3) attendus"))
+
+
+# -- forward ----------------------------------------------------------------------------------------
+
+@pytest.mark.question("forward")
+@pytest.mark.weight(3)
+@given(network())
+def test_forward_matches_reference(student, reference, case):
+    """Yhat matches the reference"""
+    size, params, X, Y = case
+    layout = detect_layout(student)
+    expected, _ = reference.forward(params, X)
+    Yhat, _ = student.forward(layout.to_student(params), X)
+    expect_close(Yhat, expected, name="Yhat", context={"batch_size": size.n})
+
+
+@pytest.mark.question("forward")
+@given(network())
+def test_forward_intermediate_values(student, reference, case):
+    """outputs holds X, htilde, h, ytilde, yhat as in the handout"""
+    size, params, X, Y = case
+    layout = detect_layout(student)
+    _, expected = reference.forward(params, X)
+    _, outputs = student.forward(layout.to_student(params), X)
+    if not isinstance(outputs, dict):
+        fail(text(f"the second value returned by forward should be a dict, got {type(outputs).__name__}",
+                  f"la seconde valeur renvoyée par forward doit être un dictionnaire, pas {type(outputs).__name__}"))
+    for key in OUTPUT_KEYS:
+        if key not in outputs:
+            fail(text(f"outputs has no key {key!r} (keys: {sorted(map(str, outputs))})",
+                      f"outputs n'a pas de clé {key!r} (clés : {sorted(map(str, outputs))})"))
+        expect_close(outputs[key], expected[key], name=f"outputs[{key!r}]", context={"batch_size": size.n})
+
+
+@pytest.mark.question("forward")
+@given(network())
+def test_forward_leaves_its_inputs_alone(student, case):
+    """forward does not modify params or X"""
+    _, params, X, _ = case
+    layout = detect_layout(student)
+    student_params = layout.to_student(params)
+    _, (params_after, X_after) = student.forward.observe(student_params, X)
+    expect_unchanged(student_params, params_after, name="params")
+    expect_unchanged(X, X_after, name="X")
+
+
+# -- loss_accuracy ----------------------------------------------------------------------------------
+
+def _summed_convention(question, L, expected_L, n) -> None:
+    """The loss summed over the batch instead of averaged: partial credit, as the manifest says."""
+    share = float(question.conventions.get("summed_loss", 0.0))
+    if share > 0 and n > 1 and math.isclose(float(L), float(expected_L) * n, rel_tol=1e-4, abs_tol=1e-6):
+        raise PartialCredit(share, text(
+            f"your loss is the sum over the batch ({n} × the mean): the handout asks for the mean",
+            f"votre loss est la somme sur le batch ({n} × la moyenne) : l'énoncé demande la moyenne"))
+
+
+@pytest.mark.question("loss_accuracy")
+@pytest.mark.weight(2)
+@given(predictions())
+def test_loss_matches_reference(student, reference, question, case):
+    """the loss is the mean cross-entropy"""
+    Yhat, Y = case
+    expected_L, _ = reference.loss_accuracy(Yhat, Y)
+    L, _ = student.loss_accuracy(Yhat, Y)
+    _summed_convention(question, torch.as_tensor(L).reshape(-1)[0], expected_L, Y.shape[0])
+    expect_close(L, expected_L, name="L", context={"batch_size": Y.shape[0]})
+
+
+@pytest.mark.question("loss_accuracy")
+@given(predictions())
+def test_accuracy_matches_reference(student, reference, question, case):
+    """the accuracy is the fraction of correct predictions"""
+    Yhat, Y = case
+    _, expected_acc = reference.loss_accuracy(Yhat, Y)
+    _, acc = student.loss_accuracy(Yhat, Y)
+    value = float(torch.as_tensor(acc).reshape(-1)[0])
+    share = float(question.conventions.get("percent_accuracy", 0.0))
+    if share > 0 and float(expected_acc) > 0 and math.isclose(value, 100 * float(expected_acc), rel_tol=1e-4):
+        raise PartialCredit(share, text(
+            f"accuracy {value:g} is a percentage: the handout asks for a rate in [0, 1]",
+            f"précision {value:g} en pourcentage : l'énoncé demande un taux entre 0 et 1"))
+    expect_close(acc, expected_acc, name="acc")
+
+
+# -- backward ---------------------------------------------------------------------------------------
+
+def _reference_gradients(reference, params, X, Y):
+    """Gradients of the reference mean loss by autograd (independent of reference.backward)."""
+    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    Yhat, _ = reference.forward(leaves, X)
+    L, _ = reference.loss_accuracy(Yhat, Y)
+    L.backward()
+    return {k: v.grad for k, v in leaves.items()}
+
+
+@pytest.mark.question("backward")
+@pytest.mark.weight(3)
+@given(network())
+def test_backward_matches_autograd(student, reference, question, case):
+    """the gradients are those of the mean loss (checked against autograd)"""
+    size, params, X, Y = case
+    layout = detect_layout(student)
+    _, outputs = reference.forward(params, X)  # the reference's forward: a forward bug costs nothing here
+    expected = _reference_gradients(reference, params, X, Y)
+    student_outputs = dict(outputs)
+    grads = student.backward(layout.to_student(params), student_outputs, Y)
+    if not isinstance(grads, dict):
+        fail(text(f"backward must return a dict of gradients, got {type(grads).__name__}",
+                  f"backward doit renvoyer un dictionnaire de gradients, pas {type(grads).__name__}"))
+    grads = layout.to_handout(grads, {k: tuple(v.shape) for k, v in params.items()})
+    share = float(question.conventions.get("summed_loss", 0.0))
+    if share > 0 and size.n > 1 and all(k in grads for k in PARAM_KEYS):
+        scaled = {k: expected[k] * size.n for k in PARAM_KEYS}
+        if all(torch.allclose(torch.as_tensor(grads[k]).double(), scaled[k].double(), rtol=1e-3, atol=1e-5)
+               for k in PARAM_KEYS):
+            raise PartialCredit(share, text(
+                f"your gradients are {size.n} × the expected ones: those of the summed loss, the handout's loss is the mean",
+                f"vos gradients valent {size.n} × ceux attendus : ceux de la loss sommée, la loss de l'énoncé est la moyenne"))
+    gradients.expect_gradient_close(grads, expected, name="grads", rtol=1e-3,
+                                    context={"batch_size": size.n})
+
+
+@pytest.mark.question("backward")
+@given(network(max_n=4, dtype=torch.float64))
+def test_backward_matches_finite_differences(student, reference, case):
+    """the gradients agree with finite differences of the loss (float64)"""
+    size, params, X, Y = case
+    layout = detect_layout(student)
+    _, outputs = reference.forward(params, X)
+
+    def loss(p):
+        L, _ = reference.loss_accuracy(reference.forward(p, X)[0], Y)
+        return L
+
+    numeric = gradients.numerical_gradient(loss, params)
+    grads = student.backward(layout.to_student(params), dict(outputs), Y)
+    grads = layout.to_handout(grads, {k: tuple(v.shape) for k, v in params.items()})
+    gradients.expect_gradient_close(grads, numeric, name="grads", rtol=1e-5,
+                                    context={"batch_size": size.n})
+
+
+# -- sgd --------------------------------------------------------------------------------------------
+
+@pytest.mark.question("sgd")
+@pytest.mark.weight(2)
+@given(network(), st.sampled_from([0.01, 0.1, 0.5, 1.0]))
+def test_sgd_matches_reference(student, reference, case, eta):
+    """one gradient step, in place or into a new dict"""
+    size, params, X, Y = case
+    grads = _reference_gradients(reference, params, X, Y)
+    expected = reference.sgd(params, grads, eta)
+    layout = detect_layout(student)
+    shapes = {k: tuple(v.shape) for k, v in params.items()}
+    result, (after, grads_after, _) = student.sgd.observe(layout.to_student(params),
+                                                         layout.to_student(grads), eta)
+    updated = result if isinstance(result, dict) else after
+    updated = layout.to_handout({k: updated[k] for k in PARAM_KEYS if k in updated}, shapes)
+    expect_close(updated, {k: expected[k] for k in PARAM_KEYS}, name="params")
+    expect_unchanged(layout.to_student(grads), grads_after, name="grads")
+
+
+# -- training ---------------------------------------------------------------------------------------
+
+@pytest.mark.question("train_circles")
+def test_training_reaches_the_reference_accuracy(session, student, reference):
+    """the handout's mini-batch loop with your functions learns Circles (measured by the grader)"""
+    import tp_nn_drivers
+
+    Xtrain, Ytrain, Xtest, Ytest = circles()
+    claimed = session.run_driver(inspect.getsource(tp_nn_drivers), "train_circles", ["tp_nn"],
+                                 Xtrain, Ytrain, timeout=60)
+    layout = detect_layout(student, nx=2, nh=10, ny=2)
+    shapes = {"Wh": (10, 2), "bh": (10,), "Wy": (2, 10), "by": (2,)}
+    if not isinstance(claimed, dict) or any(k not in claimed for k in PARAM_KEYS):
+        fail(text("training did not leave the four parameters Wh, bh, Wy, by",
+                  "l'apprentissage n'a pas laissé les quatre paramètres Wh, bh, Wy, by"))
+    params = layout.to_handout({k: claimed[k] for k in PARAM_KEYS}, shapes)
+    try:
+        params = {k: torch.as_tensor(v, dtype=torch.float64).reshape(shapes[k]) for k, v in params.items()}
+    except (RuntimeError, TypeError, ValueError):
+        fail(text("the trained parameters do not have the shapes init_params gave them",
+                  "les paramètres appris n'ont plus les tailles données par init_params"))
+    # The reference reaches 98.5-99.5 % here (5 seeds); 90 % leaves room for any correct variant.
+    acc = accuracy(reference.forward(params, Xtest.double())[0], Ytest)
+    if not acc >= 0.9:
+        fail(text(f"test accuracy {acc:.1%} after training (measured by the grader), 90 % expected",
+                  f"précision en test {acc:.1%} après apprentissage (mesurée par le correcteur), 90 % attendus"))

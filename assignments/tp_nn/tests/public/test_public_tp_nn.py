@@ -1,0 +1,113 @@
+"""Public self-checks for tp_nn part 2.1. They need no reference solution.
+
+Run them with:  grader check tp_nn <your folder>
+"""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+
+from grader.checks import expect_close, expect_shape, fail, gradients, text
+from tp_nn_support import OUTPUT_KEYS, PARAM_KEYS, circles, detect_layout, network, accuracy
+
+
+@pytest.mark.question("init_params")
+def test_init_params_returns_the_four_parameters(student):
+    """init_params returns Wh, bh, Wy, by with the handout's shapes"""
+    params = student.init_params(2, 5, 3)
+    if not isinstance(params, dict):
+        fail(text(f"init_params must return a dict, got {type(params).__name__}",
+                      f"init_params doit renvoyer un dictionnaire, pas {type(params).__name__}"))
+    missing = [k for k in PARAM_KEYS if k not in params]
+    if missing:
+        fail(text(f"missing keys {missing}", f"clés manquantes {missing}"))
+    expect_shape(params["Wh"], (5, 2), name="params['Wh']")
+    expect_shape(params["Wy"], (3, 5), name="params['Wy']")
+
+
+@pytest.mark.question("forward")
+def test_forward_shapes_and_probabilities(student):
+    """forward returns (Yhat, outputs) with rows of Yhat summing to 1"""
+    torch.manual_seed(0)
+    params = {"Wh": torch.randn(4, 2), "bh": torch.randn(4), "Wy": torch.randn(3, 4), "by": torch.randn(3)}
+    params = detect_layout(student).to_student(params)
+    Yhat, outputs = student.forward(params, torch.randn(6, 2))
+    expect_shape(Yhat, (6, 3), name="Yhat")
+    expect_close(Yhat.sum(dim=1), torch.ones(6), name="the sum of each row of Yhat")
+    for key in OUTPUT_KEYS:
+        if key not in outputs:
+            fail(text(f"outputs has no key {key!r}", f"outputs n'a pas de clé {key!r}"))
+
+
+@pytest.mark.question("forward")
+def test_forward_fixed_example(student):
+    """forward on a small example computed by hand"""
+    params = {"Wh": torch.tensor([[1.0, -1.0]]), "bh": torch.tensor([0.5]),
+              "Wy": torch.tensor([[2.0], [-1.0]]), "by": torch.tensor([0.0, 0.25])}
+    params = detect_layout(student, nx=2, nh=1, ny=2).to_student(params)
+    X = torch.tensor([[1.0, 1.0], [0.0, 2.0]])
+    Yhat, _ = student.forward(params, X)
+    h = torch.tanh(torch.tensor([0.5, -1.5]))
+    expected = torch.softmax(torch.stack([2 * h, -h + 0.25], dim=1), dim=1)
+    expect_close(Yhat, expected, name="Yhat")
+
+
+@pytest.mark.question("loss_accuracy")
+def test_loss_of_uniform_prediction_is_log_of_classes(student):
+    """a uniform prediction costs log(ny) and a perfect one has accuracy 1"""
+    Y = torch.eye(4)
+    L, acc = student.loss_accuracy(torch.full((4, 4), 0.25), Y)
+    expect_close(L, math.log(4), name="L")
+    L, acc = student.loss_accuracy(Y * 0.97 + 0.01, Y)
+    expect_close(acc, 1.0, name="acc")
+
+
+@pytest.mark.question("backward")
+@given(network(max_n=5, dtype=torch.float64))
+def test_backward_matches_finite_differences_of_your_forward(student, case):
+    """backward agrees with finite differences of your own forward and loss"""
+    size, params, X, Y = case
+    layout = detect_layout(student)
+    student_params = layout.to_student(params)
+    _, outputs = student.forward(student_params, X)
+    grads = student.backward(student_params, outputs, Y)
+
+    def loss(p):
+        Yhat, _ = student.forward(p, X)
+        L, _ = student.loss_accuracy(Yhat, Y)
+        return L
+
+    numeric = gradients.numerical_gradient(loss, student_params)
+    gradients.expect_gradient_close(grads, numeric, name="grads", context={"batch_size": size.n})
+
+
+@pytest.mark.question("sgd")
+def test_sgd_fixed_step(student):
+    """one step of sgd with eta = 0.5"""
+    params = {"Wh": torch.ones(2, 2), "bh": torch.zeros(2), "Wy": torch.ones(1, 2), "by": torch.zeros(1)}
+    grads = {"Wh": torch.full((2, 2), 2.0), "bh": torch.ones(2), "Wy": torch.full((1, 2), -2.0),
+             "by": torch.ones(1)}
+    result, (after, _, _) = student.sgd.observe(params, grads, 0.5)
+    updated = result if isinstance(result, dict) else after
+    expect_close({k: updated[k] for k in PARAM_KEYS},
+                 {"Wh": torch.zeros(2, 2), "bh": torch.full((2,), -0.5), "Wy": torch.full((1, 2), 2.0),
+                  "by": torch.full((1,), -0.5)}, name="params")
+
+
+@pytest.mark.question("train_circles")
+def test_training_on_circles_learns(session, student):
+    """the handout's training loop with your functions learns Circles (measured with your forward)"""
+    import inspect
+
+    import tp_nn_drivers
+
+    Xtrain, Ytrain, Xtest, Ytest = circles()
+    params = session.run_driver(inspect.getsource(tp_nn_drivers), "train_circles", ["tp_nn"],
+                                Xtrain, Ytrain, timeout=60)
+    Yhat, _ = student.forward(params, Xtest)
+    acc = accuracy(Yhat, Ytest)
+    if acc < 0.9:
+        fail(text(f"test accuracy {acc:.1%} after training, 90 % expected",
+                      f"précision en test {acc:.1%} après apprentissage, 90 % attendus"))

@@ -1,0 +1,146 @@
+"""Command line: arguments -> options -> pipeline. No grading logic here.
+
+    grader grade ASSIGNMENT SUBMISSIONS [--out DIR] [--workers N] [--lang fr|en]
+    grader check ASSIGNMENT PATH [--lang fr|en] [--json]
+    grader export-student ASSIGNMENT DIR
+    grader validate ASSIGNMENT
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from grader import __version__
+from grader.errors import GraderError
+from grader.messages import DEFAULT_LANGUAGE, LANGUAGES
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def resolve_assignment(name: str):
+    from grader import assignment
+
+    candidates = [Path(name), Path.cwd() / "assignments" / name, project_root() / "assignments" / name]
+    for candidate in candidates:
+        if (candidate / "assignment.toml").is_file():
+            return assignment.load(candidate)
+    raise GraderError(f"no assignment {name!r} (looked in {', '.join(str(c) for c in candidates[1:])})")
+
+
+class Progress:
+    """A one-line progress bar on a terminal, one line per submission otherwise."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+
+    def __call__(self, done: int, total: int, student: str) -> None:
+        if self.tty:
+            width = 30
+            filled = int(width * done / max(total, 1))
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {student[:30]:<30}")
+            if done == total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"graded {done}/{total}: {student}\n")
+        self.stream.flush()
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from grader.pipeline import Options, run_batch
+
+    assignment = resolve_assignment(args.assignment)
+    out = Path(args.out or Path("reports") / assignment.id)
+    options = Options(workers=args.workers, max_examples=args.max_examples, lang=args.lang)
+    result = run_batch(assignment, Path(args.submissions), out, options, Progress())
+    for problem in result.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"{assignment.id}: {len(result.reports)} submissions graded in {result.seconds:.1f} s; "
+          f"reports in {out}/, gradebook {result.gradebook}")
+    if result.harness_errors:
+        print(f"{result.harness_errors} submission(s) hit a grader error: see 'harness_errors' in their "
+              "reports", file=sys.stderr)
+        return 3
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from grader.check import check
+
+    assignment = resolve_assignment(args.assignment)
+    report, text = check(assignment, Path(args.path), lang=args.lang, max_examples=args.max_examples)
+    if args.json:
+        print(json.dumps(report.to_json(args.lang), indent=2, ensure_ascii=False))
+    else:
+        print(text)
+    return 0 if report.score >= report.max_score else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from grader.export import export_student
+
+    assignment = resolve_assignment(args.assignment)
+    written = export_student(assignment, Path(args.dir))
+    print(f"student kit for {assignment.id} written to {args.dir} ({len(written)} files)")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from grader.validate import validate
+
+    assignment = resolve_assignment(args.assignment)
+    return 0 if validate(assignment, lang=args.lang, workers=args.workers) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description="Grade deep-learning lab work.")
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="feedback language")
+        p.add_argument("--max-examples", type=int, default=20, help="Hypothesis examples per test")
+
+    grade = sub.add_parser("grade", help="grade every submission in a folder or a Moodle archive")
+    grade.add_argument("assignment")
+    grade.add_argument("submissions", help="folder of student folders, or a Moodle .zip")
+    grade.add_argument("--out", help="report folder (default reports/ASSIGNMENT)")
+    grade.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
+    common(grade)
+    grade.set_defaults(func=cmd_grade)
+
+    check = sub.add_parser("check", help="run the public tests on one submission")
+    check.add_argument("assignment")
+    check.add_argument("path", nargs="?", default=".")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    common(check)
+    check.set_defaults(func=cmd_check)
+
+    export = sub.add_parser("export-student", help="write what a student receives")
+    export.add_argument("assignment")
+    export.add_argument("dir")
+    export.set_defaults(func=cmd_export)
+
+    validate = sub.add_parser("validate", help="grade the reference, the starter and the mutants")
+    validate.add_argument("assignment")
+    validate.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
+    common(validate)
+    validate.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GraderError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,364 @@
+"""The scorer's side of the jail: start the zygote, open workers, call student code through proxies.
+
+    with Jail.start() as jail:
+        session = jail.session(JobSpec(submission_dir=..., modules=["tp_nn"]))
+        student = session.module("tp_nn")
+        Yhat, outputs = student.forward(params, X)     # runs in the worker
+        session.close()
+
+A call that overruns its time limit kills the worker and raises `StudentTimeout`; the next test gets
+a fresh worker (within one test, later calls fail at once with the same error, so that Hypothesis
+does not wait for the limit again on every example it tries). A worker that dies raises
+`WorkerDied`. An exception in student code raises `StudentError` with the student's own frames.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from grader.errors import HarnessError, StudentError, StudentTimeout, WorkerDied
+from grader.jail import protocol
+from grader.jail.protocol import HandleInfo
+from grader.jail.sandbox import Limits
+from grader.jail.zygote import SOCKET_NAME
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a worker needs: where the prepared submission is, the limits, the seed."""
+
+    submission_dir: str
+    limits: Limits = field(default_factory=Limits)
+    hidden_paths: tuple[str, ...] = ()
+    seed: int = 0
+
+
+class Jail:
+    """A running zygote. One per grading run (or per `grader check`)."""
+
+    def __init__(self, process: subprocess.Popen, socket_dir: str) -> None:
+        self.process = process
+        self.socket_dir = socket_dir
+        self._conn: socket.socket | None = None
+
+    @classmethod
+    def start(cls, preload: list[str] = (), timeout: float = 120.0) -> "Jail":
+        socket_dir = tempfile.mkdtemp(prefix="grader-jail-")
+        os.chmod(socket_dir, 0o700)
+        # The zygote's own environment is ours minus what tells Python where else to look.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "LD_"))}
+        env["OMP_NUM_THREADS"] = "1"
+        env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grader.jail.zygote", socket_dir, json.dumps(list(preload))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=socket_dir, env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        line = b""
+        while time.monotonic() < deadline and process.poll() is None:
+            line = process.stdout.readline()
+            if line.strip() == b"ready":
+                return cls(process, socket_dir)
+        process.kill()
+        raise HarnessError(f"the worker zygote did not start (exit code {process.poll()})")
+
+    @classmethod
+    def attach(cls, socket_dir: str) -> "Jail":
+        """Use a zygote started by another process (a scorer in the grading pool)."""
+        return cls(None, socket_dir)  # type: ignore[arg-type]
+
+    def _zygote(self) -> socket.socket:
+        if self._conn is None:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.connect(os.path.join(self.socket_dir, SOCKET_NAME))
+            self._conn = conn
+        return self._conn
+
+    def spawn(self, job: JobSpec) -> "WorkerConnection":
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        request = {"submission_dir": job.submission_dir, "limits": asdict(job.limits),
+                   "hidden_paths": list(job.hidden_paths), "seed": job.seed}
+        zygote = self._zygote()
+        try:
+            socket.send_fds(zygote, [json.dumps(request).encode()], [theirs.fileno()])
+            reply, fds, _, _ = socket.recv_fds(zygote, 1 << 16, 1)
+        except OSError as exc:
+            raise HarnessError(f"the worker zygote is gone: {exc}") from None
+        finally:
+            theirs.close()
+        answer = json.loads(reply or b"{}")
+        if "pid" not in answer:
+            for fd in fds:
+                os.close(fd)
+            raise HarnessError(f"the zygote could not start a worker: {answer.get('error')}")
+        return WorkerConnection(ours, answer["pid"], fds[0] if fds else None, job.limits)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self.process is not None:
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+
+    def __enter__(self) -> "Jail":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class WorkerConnection:
+    """One live worker process: request / reply with deadlines; kill on overrun."""
+
+    def __init__(self, sock: socket.socket, pid: int, pidfd: int | None, limits: Limits) -> None:
+        self.sock = sock
+        self.pid = pid
+        self.pidfd = pidfd
+        self.limits = limits
+        self.seq = 0
+        self.alive = True
+        hello = self._receive(0, time.monotonic() + 60)
+        self.confinement: dict = hello
+
+    def request(self, message: dict, timeout: float | None = None) -> Any:
+        if not self.alive:
+            raise WorkerDied("the worker is no longer running")
+        self.seq += 1
+        message["seq"] = self.seq
+        limit = self.limits.call_timeout if timeout is None else timeout
+        try:
+            protocol.send_frame(self.sock, message)
+        except OSError:
+            self.kill()
+            raise WorkerDied("your code ended the worker process (os._exit, a crash, or a signal)") from None
+        return self._receive(self.seq, time.monotonic() + limit, limit)
+
+    def _receive(self, seq: int, deadline: float, limit: float = 60.0) -> Any:
+        try:
+            reply = protocol.recv_frame(self.sock, deadline=deadline)
+        except TimeoutError:
+            self.kill()
+            raise StudentTimeout(limit) from None
+        except (EOFError, OSError):
+            self.kill()
+            raise WorkerDied("your code ended the worker process (os._exit, a crash, or a signal)") from None
+        except protocol.ProtocolError as exc:
+            self.kill()
+            raise WorkerDied(f"the worker sent an invalid reply ({exc})") from None
+        if reply.get("seq") != seq:
+            self.kill()
+            raise WorkerDied("the worker sent a reply out of turn")
+        if "error" in reply and isinstance(reply["error"], dict):
+            raise StudentError.from_wire(reply["error"])
+        if "ok" not in reply:
+            self.kill()
+            raise WorkerDied("the worker sent an invalid reply")
+        return reply["ok"]
+
+    def kill(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        try:
+            if self.pidfd is not None:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
+        self.close()
+
+    def close(self) -> None:
+        self.alive = False
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        if self.pidfd is not None:
+            try:
+                if hasattr(signal, "pidfd_send_signal"):
+                    signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+class Session:
+    """The student's code for one test: a worker started on first use, replaced after a crash."""
+
+    def __init__(self, jail: Jail, job: JobSpec) -> None:
+        self.jail = jail
+        self.job = job
+        self._worker: WorkerConnection | None = None
+        self._sticky: BaseException | None = None
+        self.workers_started = 0
+
+    def worker(self) -> WorkerConnection:
+        if self._sticky is not None:
+            raise self._sticky
+        if self._worker is None or not self._worker.alive:
+            self._worker = self.jail.spawn(self.job)
+            self.workers_started += 1
+        return self._worker
+
+    def request(self, message: dict, timeout: float | None = None) -> Any:
+        worker = self.worker()
+        try:
+            return worker.request(message, timeout)
+        except StudentTimeout as exc:
+            self._sticky = exc
+            raise
+
+    # -- values --------------------------------------------------------------------------------
+
+    def decode(self, data: Any) -> Any:
+        return protocol.decode(data, make_handle=lambda info: RemoteObject(self, info))
+
+    @staticmethod
+    def encode(value: Any) -> Any:
+        return protocol.encode(value)
+
+    # -- the proxies' operations ---------------------------------------------------------------
+
+    def module(self, name: str) -> "StudentModule":
+        return StudentModule(self, name)
+
+    def load(self, module: str) -> dict:
+        return self.request({"op": "load", "module": module})
+
+    def call(self, target: dict, args: tuple, kwargs: dict, want: str = "value",
+             timeout: float | None = None) -> Any:
+        reply = self.request({"op": "call", "target": target, "args": self.encode(list(args)),
+                              "kwargs": self.encode(dict(kwargs)), "want": want}, timeout)
+        return self.decode(reply)
+
+    def run_driver(self, source: str, entry: str, modules: list[str], *args: Any,
+                   timeout: float | None = None, filename: str = "<driver>", **kwargs: Any) -> Any:
+        reply = self.request({"op": "run", "source": source, "entry": entry, "modules": modules,
+                              "filename": filename, "args": self.encode(list(args)),
+                              "kwargs": self.encode(dict(kwargs))}, timeout)
+        return self.decode(reply)
+
+    def run_script(self, file: str, variables: list[str], inputs: list[str] = (),
+                   timeout: float | None = None) -> dict:
+        reply = self.request({"op": "script", "file": file, "variables": list(variables),
+                              "inputs": list(inputs)}, timeout)
+        return self.decode(reply)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+
+
+class StudentModule:
+    """`student.forward(...)`: attribute access names a function of the student's module."""
+
+    def __init__(self, session: Session, name: str) -> None:
+        self._session = session
+        self._name = name
+        self._names: dict | None = None
+
+    def describe(self) -> dict:
+        """The module's functions and classes: {name: {kind, signature, line, stub}}."""
+        if self._names is None:
+            self._names = self._session.load(self._name)["names"]
+        return self._names
+
+    def has(self, name: str) -> bool:
+        return name in self.describe()
+
+    def __getattr__(self, name: str) -> "RemoteCallable":
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return RemoteCallable(self._session, {"module": self._name, "path": [name]}, name)
+
+
+class RemoteCallable:
+    def __init__(self, session: Session, target: dict, name: str) -> None:
+        self._session = session
+        self._target = target
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.call(self._target, args, kwargs)
+
+    def observe(self, *args: Any, **kwargs: Any) -> tuple[Any, list]:
+        """Call, and return (result, the positional arguments as they are after the call)."""
+        reply = self._session.call(self._target, args, kwargs, want="observe")
+        return reply["result"], list(reply["args"])
+
+    def remote(self, *args: Any, **kwargs: Any) -> "RemoteObject":
+        """Call, and keep the result in the worker (to inspect requires_grad, is_leaf, grad...)."""
+        return self._session.call(self._target, args, kwargs, want="handle")
+
+    def with_timeout(self, timeout: float) -> "RemoteCallable":
+        outer = self
+
+        class _Timed(RemoteCallable):
+            def __call__(self, *args: Any, **kwargs: Any) -> Any:
+                return outer._session.call(outer._target, args, kwargs, timeout=timeout)
+
+        return _Timed(self._session, self._target, self.__name__)
+
+
+class RemoteObject:
+    """An object that lives in the worker (an nn.Module, an optimizer, a student's class)."""
+
+    def __init__(self, session: Session, info: HandleInfo) -> None:
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_info", info)
+        object.__setattr__(self, "_grader_handle_id", info.id)
+
+    @property
+    def remote_type(self) -> str:
+        return self._info.type
+
+    def _target(self, *path: str) -> dict:
+        return {"handle": self._info.id, "path": list(path)}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = self._session.decode(self._session.request({"op": "get", "target": self._target(name)}))
+        if isinstance(value, RemoteObject) and value._info.callable:
+            return value
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._session.request({"op": "setattr", "target": self._target(), "name": name,
+                               "value": self._session.encode(value)})
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._session.call(self._target(), args, kwargs)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._session.decode(self._session.request(
+            {"op": "getitem", "target": self._target(), "key": self._session.encode(key)}))
+
+    def __iter__(self):
+        return iter(self._session.decode(self._session.request({"op": "list", "target": self._target()})))
+
+    def fetch(self) -> Any:
+        """The object itself if it is plain data (tensors, dicts of tensors...)."""
+        return self._session.decode(self._session.request({"op": "get", "target": self._target()}))
+
+    def __repr__(self) -> str:
+        return f"<remote {self._info.type}: {self._info.repr[:200]}>"

@@ -1,0 +1,120 @@
+"""The feedback message catalogue, in French and English.
+
+Feedback is kept as `Message(key, params)` until a report is written, then rendered in the
+language asked for (`--lang fr|en`, French by default for these French labs). Modules register
+their own entries with `register`; a key missing in one language falls back to the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+_CATALOGUE: dict[str, dict[str, str]] = {}
+
+
+def register(entries: Mapping[str, Mapping[str, str]]) -> None:
+    """Add catalogue entries: {key: {"fr": template, "en": template}} (str.format templates)."""
+    for key, texts in entries.items():
+        if key in _CATALOGUE and dict(_CATALOGUE[key]) != dict(texts):
+            raise ValueError(f"message key {key!r} registered twice with different texts")
+        _CATALOGUE[key] = dict(texts)
+
+
+def known(key: str) -> bool:
+    return key in _CATALOGUE
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        texts = _CATALOGUE.get(self.key)
+        if texts is None:
+            return f"{self.key}: {dict(self.params)}"
+        template = texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+        params = {k: (v.render(lang) if isinstance(v, Message) else v) for k, v in self.params.items()}
+        try:
+            return template.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return f"{template} {params}"
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "params": {k: (v.to_json() if isinstance(v, Message) else v)
+                                            for k, v in self.params.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Message":
+        params = {k: (cls.from_json(v) if isinstance(v, dict) and "key" in v and "params" in v else v)
+                  for k, v in data.get("params", {}).items()}
+        return cls(str(data["key"]), params)
+
+
+def msg(key: str, **params: Any) -> Message:
+    if key not in _CATALOGUE:
+        raise KeyError(f"unknown message key {key!r}")
+    return Message(key, params)
+
+
+def text(en: str, fr: str | None = None) -> Message:
+    """A one-off message written by an assignment author, in one or both languages."""
+    return Message("text", {"en": en, "fr": fr or en})
+
+
+register({
+    "text": {"en": "{en}", "fr": "{fr}"},
+    # outcomes of running student code
+    "student_exception": {
+        "en": "your {function} raised {error}",
+        "fr": "votre {function} a levé {error}",
+    },
+    "student_timeout": {
+        "en": "{function} timed out after {seconds:g} s (an infinite loop, or far too slow?)",
+        "fr": "{function} a dépassé la limite de {seconds:g} s (boucle infinie, ou beaucoup trop lent ?)",
+    },
+    "worker_died": {
+        "en": "the process running your code stopped during {function}: {reason}",
+        "fr": "le processus qui exécute votre code s'est arrêté pendant {function} : {reason}",
+    },
+    "missing_function": {
+        "en": "{function} is not defined in {file}",
+        "fr": "{function} n'est pas définie dans {file}",
+    },
+    "stub_function": {
+        "en": "{function} is still the starter's template (not implemented)",
+        "fr": "{function} est encore le modèle fourni (non implémentée)",
+    },
+    "import_failed": {
+        "en": "{file} could not be loaded: {error}",
+        "fr": "{file} n'a pas pu être chargé : {error}",
+    },
+    "falsifying_example": {
+        "en": "smallest failing input found: {example}",
+        "fr": "plus petite entrée en échec trouvée : {example}",
+    },
+    "harness_error": {
+        "en": "grader error (not your fault, the instructor has been told): {error}",
+        "fr": "erreur du correcteur (pas de votre faute, l'enseignant est prévenu) : {error}",
+    },
+    "test_failed": {
+        "en": "{test}: {reason}",
+        "fr": "{test} : {reason}",
+    },
+    "partial_credit": {
+        "en": "partial credit ({percent:.0f} %): {reason}",
+        "fr": "crédit partiel ({percent:.0f} %) : {reason}",
+    },
+    "all_passed": {
+        "en": "all checks passed",
+        "fr": "toutes les vérifications réussies",
+    },
+    "not_graded": {
+        "en": "not graded: {reason}",
+        "fr": "non noté : {reason}",
+    },
+})

@@ -1,0 +1,237 @@
+"""One page: intake -> jail -> tests -> scoring -> reports, for a whole batch.
+
+    run_batch(assignment, submissions_path, out_dir, options)
+
+Each submission is prepared (intake, in this process: parsing only, never executing), then graded
+by a pool of scorer processes that share one zygote; the reports are written as results arrive,
+and the gradebook is rebuilt from the reports on disk at the end. A submission that cannot be
+prepared gets a report with its reason and zeros; a scorer that dies is replaced and the
+submission retried once; the batch always goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from grader import intake
+from grader.assignment import Assignment
+from grader.jail.session import Jail
+from grader.messages import DEFAULT_LANGUAGE, Message, msg
+from grader.report import gradebook, markdown
+from grader.report.model import StudentReport, write_atomically, write_json
+from grader.runner import RunResult
+from grader.scoring import score_questions
+
+
+@dataclass(frozen=True)
+class Options:
+    workers: int = max(1, os.cpu_count() or 1)
+    include_hidden: bool = True
+    max_examples: int = 20
+    lang: str = DEFAULT_LANGUAGE
+    student_timeout: float | None = None  # whole-submission budget; None: from the manifest
+
+
+@dataclass
+class BatchResult:
+    reports: list[StudentReport] = field(default_factory=list)
+    gradebook: Path | None = None
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def harness_errors(self) -> int:
+        return sum(1 for r in self.reports if r.harness_errors)
+
+
+def build_report(assignment: Assignment, prepared: intake.PreparedSubmission,
+                 result: RunResult | None, harness_error: str | None = None) -> StudentReport:
+    outcomes = result.outcomes if result else []
+    scores = score_questions(assignment, outcomes)
+    for question in assignment.questions.values():
+        fatal = prepared.fatal.get(question.file)
+        if fatal is not None and not any(o.question == question.id for o in outcomes):
+            scores[question.id].feedback = [fatal]
+    errors = []
+    if result and result.collection_errors:
+        errors += result.collection_errors
+    if harness_error:
+        errors.append(harness_error)
+    errors += [o.nodeid for o in outcomes if o.harness_error]
+    source = prepared.source
+    return StudentReport(
+        student=source.student_id, assignment=assignment.id, questions=scores,
+        notes=list(prepared.notes), student_name=source.display_name, moodle_id=source.moodle_id,
+        sources=dict(prepared.modules), harness_errors=errors,
+    )
+
+
+def write_report(report: StudentReport, out_dir: Path, lang: str) -> None:
+    write_json(out_dir / f"{report.student}.json", report.to_json(lang))
+    write_atomically(out_dir / f"{report.student}.md", markdown.render(report, lang))
+
+
+class ScorerPool:
+    """N scorer processes; each grades one submission at a time."""
+
+    def __init__(self, jail: Jail, size: int) -> None:
+        self.jail = jail
+        self.size = size
+        self.procs: list[subprocess.Popen | None] = [None] * size
+
+    def _start(self, slot: int) -> subprocess.Popen:
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+        proc = subprocess.Popen([sys.executable, "-m", "grader.scorer", self.jail.socket_dir],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True, bufsize=1, env=env)
+        ready = proc.stdout.readline()
+        if not ready.strip():
+            raise RuntimeError("a scorer process failed to start")
+        self.procs[slot] = proc
+        return proc
+
+    def proc(self, slot: int) -> subprocess.Popen:
+        proc = self.procs[slot]
+        if proc is None or proc.poll() is not None:
+            proc = self._start(slot)
+        return proc
+
+    def kill(self, slot: int) -> None:
+        proc = self.procs[slot]
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        self.procs[slot] = None
+
+    def close(self) -> None:
+        for slot, proc in enumerate(self.procs):
+            if proc is not None:
+                try:
+                    proc.stdin.close()
+                    proc.wait(timeout=10)
+                except (OSError, subprocess.TimeoutExpired):
+                    proc.kill()
+            self.procs[slot] = None
+
+
+def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options: Options = Options(),
+              progress: Callable[[int, int, str], None] | None = None) -> BatchResult:
+    started = time.monotonic()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    batch = BatchResult()
+    work = Path(tempfile.mkdtemp(prefix="grader-intake-"))
+    try:
+        sources, problems = intake.discover(submissions, work / "extracted")
+        batch.problems += [p.render(options.lang) for p in problems]
+        prepared: list[intake.PreparedSubmission] = []
+        for source in sources:
+            try:
+                prepared.append(intake.prepare(source, assignment, work / "prepared" / source.student_id))
+            except Exception as exc:  # intake's own bug: report it, keep going
+                batch.problems.append(f"{source.student_id}: intake failed: {type(exc).__name__}: {exc}")
+        total_count = len(prepared)
+        done = 0
+
+        def finish(sub: intake.PreparedSubmission, result: RunResult | None, error: str | None) -> None:
+            nonlocal done
+            report = build_report(assignment, sub, result, error)
+            write_report(report, out_dir, options.lang)
+            batch.reports.append(report)
+            done += 1
+            if progress:
+                progress(done, total_count, sub.source.student_id)
+
+        gradable = []
+        for sub in prepared:
+            if sub.fatal and all(f.name in sub.fatal for f in assignment.files):
+                finish(sub, None, None)  # nothing to run: the report carries intake's reasons
+            else:
+                gradable.append(sub)
+        if gradable:
+            _grade_all(assignment, gradable, options, finish)
+        batch.gradebook = gradebook.build(out_dir, list(assignment.questions))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    batch.seconds = time.monotonic() - started
+    return batch
+
+
+def _student_budget(assignment: Assignment, options: Options) -> float:
+    if options.student_timeout:
+        return options.student_timeout
+    # Every test could in principle use its whole timeout; a scorer beyond this is stuck.
+    return max(300.0, assignment.limits.test_timeout * 4 * max(1, len(assignment.questions)))
+
+
+def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> None:
+    jail = Jail.start(preload=list(assignment.preload))
+    pool = ScorerPool(jail, min(options.workers, len(subs)))
+    queue = list(subs)
+    attempts: dict[str, int] = {}
+    busy: dict[int, tuple] = {}
+    selector = selectors.DefaultSelector()
+    budget = _student_budget(assignment, options)
+    try:
+        while queue or busy:
+            for slot in range(pool.size):
+                if slot in busy or not queue:
+                    continue
+                sub = queue.pop(0)
+                try:
+                    proc = pool.proc(slot)
+                    proc.stdin.write(json.dumps({
+                        "assignment": str(assignment.root), "reference": str(assignment.reference_dir.parent),
+                        "submission": sub.to_json(), "hidden": options.include_hidden,
+                        "max_examples": options.max_examples}) + "\n")
+                    proc.stdin.flush()
+                except (OSError, RuntimeError) as exc:
+                    pool.kill(slot)
+                    _retry_or_fail(sub, attempts, queue, finish, f"scorer failed to start: {exc}")
+                    continue
+                busy[slot] = (sub, time.monotonic() + budget)
+                selector.register(proc.stdout, selectors.EVENT_READ, slot)
+            for key, _ in selector.select(timeout=1.0):
+                slot = key.data
+                sub, _deadline = busy.pop(slot)
+                selector.unregister(key.fileobj)
+                line = key.fileobj.readline()
+                if not line:
+                    pool.kill(slot)
+                    _retry_or_fail(sub, attempts, queue, finish, "the scorer process died")
+                    continue
+                answer = json.loads(line)
+                if "harness_error" in answer:
+                    finish(sub, None, answer["harness_error"])
+                else:
+                    finish(sub, RunResult.from_json(answer), None)
+            now = time.monotonic()
+            for slot, (sub, deadline) in list(busy.items()):
+                if now > deadline:
+                    busy.pop(slot)
+                    selector.unregister(pool.procs[slot].stdout)
+                    pool.kill(slot)
+                    finish(sub, None, f"grading took longer than {budget:.0f} s and was stopped")
+    finally:
+        selector.close()
+        pool.close()
+        jail.close()
+
+
+def _retry_or_fail(sub, attempts: dict, queue: list, finish, reason: str) -> None:
+    sid = sub.source.student_id
+    attempts[sid] = attempts.get(sid, 0) + 1
+    if attempts[sid] < 2:
+        queue.append(sub)
+    else:
+        finish(sub, None, reason)

@@ -1,0 +1,36 @@
+"""The readable per-student feedback file."""
+
+from __future__ import annotations
+
+from grader.report.model import StudentReport
+
+_HEAD = {
+    "fr": ("Note", "Question", "Points", "Tests", "Remarques", "bonus", "Fichiers notés"),
+    "en": ("Score", "Question", "Points", "Tests", "Notes", "bonus", "Files graded"),
+}
+
+
+def render(report: StudentReport, lang: str) -> str:
+    score_h, question_h, points_h, tests_h, notes_h, bonus_h, files_h = _HEAD.get(lang, _HEAD["en"])
+    name = report.student_name or report.student
+    lines = [f"# {report.assignment} — {name}", "",
+             f"**{score_h} : {report.score:g} / {report.max_score:g}**" if lang == "fr"
+             else f"**{score_h}: {report.score:g} / {report.max_score:g}**", ""]
+    lines += [f"| {question_h} | {points_h} | {tests_h} |", "|---|---:|---:|"]
+    for q in report.questions.values():
+        title = q.title + (f" ({bonus_h})" if q.bonus else "")
+        lines.append(f"| {title} | {q.score:g} / {q.max_score:g} | {q.tests_passed}/{q.tests_total} |")
+    lines.append("")
+    if report.sources:
+        lines += [f"## {files_h}", ""]
+        lines += [f"- `{graded}` ← {original}" for graded, original in report.sources.items()]
+        lines.append("")
+    if report.notes:
+        lines += [f"## {notes_h}", ""]
+        lines += [f"- {m.render(lang)}" for m in report.notes]
+        lines.append("")
+    for q in report.questions.values():
+        lines += [f"## {q.title} — {q.score:g} / {q.max_score:g}", ""]
+        lines += [f"- {m.render(lang)}" for m in q.feedback]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,89 @@
+"""The per-student report: a stable, versioned contract (documented in the README).
+
+    {"schema": 1, "student", "assignment", "score", "max_score",
+     "questions": {"<id>": {"score", "max_score", "feedback": [str, ...], "bonus", "tests": "3/4"}},
+     "student_name", "moodle_id", "sources": {...}, "notes": [str], "harness_errors": [str],
+     "lang", "grader_version"}
+
+The first five keys and each question's score / max_score / feedback are the contract; the others
+are additions that consumers may ignore.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.messages import Message
+from grader.scoring import QuestionScore, total
+
+SCHEMA = 1
+
+
+@dataclass
+class StudentReport:
+    student: str
+    assignment: str
+    questions: dict[str, QuestionScore]
+    notes: list[Message] = field(default_factory=list)
+    student_name: str | None = None
+    moodle_id: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    harness_errors: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return total(self.questions)[0]
+
+    @property
+    def max_score(self) -> float:
+        return total(self.questions)[1]
+
+    def to_json(self, lang: str) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "student": self.student,
+            "assignment": self.assignment,
+            "score": self.score,
+            "max_score": self.max_score,
+            "questions": {
+                qid: {"title": q.title, "score": q.score, "max_score": q.max_score, "bonus": q.bonus,
+                      "tests": f"{q.tests_passed}/{q.tests_total}",
+                      "feedback": [m.render(lang) for m in q.feedback]}
+                for qid, q in self.questions.items()
+            },
+            "student_name": self.student_name,
+            "moodle_id": self.moodle_id,
+            "sources": self.sources,
+            "notes": [m.render(lang) for m in self.notes],
+            "harness_errors": self.harness_errors,
+            "lang": lang,
+            "grader_version": __version__,
+        }
+
+
+def write_atomically(path: Path, content: str) -> None:
+    """Write through a temporary file and rename: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")

@@ -1,0 +1,5 @@
+import torch
+
+def init_params(nx, nh, ny):
+    print "initialising"
+    return {"Wh": torch.randn(nh, nx) * 0.3}
