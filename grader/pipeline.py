@@ -48,6 +48,7 @@ class BatchResult:
     gradebook: Path | None = None
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    test_seconds: float = 0.0  # summed over tests: time inside the tests' call phase
 
     @property
     def harness_errors(self) -> int:
@@ -146,6 +147,8 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
         def finish(sub: intake.PreparedSubmission, result: RunResult | None, error: str | None) -> None:
             nonlocal done
             report = build_report(assignment, sub, result, error)
+            if result:
+                batch.test_seconds += sum(o.seconds for o in result.outcomes)
             write_report(report, out_dir, options.lang)
             batch.reports.append(report)
             done += 1

@@ -49,17 +49,18 @@ class TestOutcome:
     messages: list[Message] = field(default_factory=list)
     harness_error: bool = False
     public: bool = True
+    seconds: float = 0.0  # time in the test's call phase (for the benchmark)
 
     def to_json(self) -> dict:
         return {"nodeid": self.nodeid, "question": self.question, "weight": self.weight,
                 "fraction": self.fraction, "harness_error": self.harness_error, "public": self.public,
-                "messages": [m.to_json() for m in self.messages]}
+                "seconds": self.seconds, "messages": [m.to_json() for m in self.messages]}
 
     @classmethod
     def from_json(cls, data: dict) -> "TestOutcome":
         return cls(data["nodeid"], data["question"], float(data["weight"]), float(data["fraction"]),
                    [Message.from_json(m) for m in data["messages"]], bool(data["harness_error"]),
-                   bool(data.get("public", True)))
+                   bool(data.get("public", True)), float(data.get("seconds", 0.0)))
 
 
 class _NotGradable(Exception):
@@ -89,11 +90,12 @@ def load_reference(assignment: Assignment, module: str) -> Any:
 
 class GraderPlugin:
     def __init__(self, assignment: Assignment, submission: PreparedSubmission, jail: Jail,
-                 hidden_paths: tuple[str, ...] = ()) -> None:
-        self.assignment = assignment
-        self.submission = submission
+                 hidden_paths: tuple[str, ...] = (), grading: bool = True) -> None:
+        self.spec = assignment
+        self.prepared = submission
         self.jail = jail
         self.hidden_paths = hidden_paths
+        self.grading = grading
         self.outcomes: dict[str, TestOutcome] = {}
         self.collection_errors: list[str] = []
         limits = assignment.limits
@@ -107,14 +109,27 @@ class GraderPlugin:
         if marker is None or not marker.args:
             raise HarnessError(f"{item.nodeid}: no @pytest.mark.question(...)")
         qid = marker.args[0]
-        if qid not in self.assignment.questions:
+        if qid not in self.spec.questions:
             raise HarnessError(f"{item.nodeid}: question {qid!r} is not in the manifest")
-        return self.assignment.questions[qid]
+        return self.spec.questions[qid]
 
     @pytest.hookimpl
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "question(id): the manifest question a test grades")
         config.addinivalue_line("markers", "weight(w): the test's weight within its question")
+        config.addinivalue_line("markers", "self_check: a public test that relies on several of the "
+                                "student's functions at once; run by `check`, not counted by `grade` "
+                                "(where hidden tests grade each question on its own)")
+
+    @pytest.hookimpl
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not self.grading:
+            return
+        kept = [item for item in items if item.get_closest_marker("self_check") is None]
+        deselected = [item for item in items if item.get_closest_marker("self_check") is not None]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = kept
 
     @pytest.hookimpl
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -129,20 +144,20 @@ class GraderPlugin:
 
     @pytest.fixture
     def assignment(self) -> Assignment:
-        return self.assignment
+        return self.spec
 
     @pytest.fixture
     def submission(self) -> PreparedSubmission:
-        return self.submission
+        return self.prepared
 
     @pytest.fixture
     def session(self, request: pytest.FixtureRequest):
         question = self.question_of(request.node)
-        fatal = self.submission.fatal.get(question.file)
+        fatal = self.prepared.fatal.get(question.file)
         if fatal is not None:
             raise _NotGradable(fatal)
         seed = int.from_bytes(hashlib.sha256(request.node.nodeid.encode()).digest()[:4], "big")
-        job = JobSpec(submission_dir=str(self.submission.dir), limits=self.limits,
+        job = JobSpec(submission_dir=str(self.prepared.dir), limits=self.limits,
                       hidden_paths=self.hidden_paths, seed=seed)
         session = Session(self.jail, job)
         yield session
@@ -166,7 +181,7 @@ class GraderPlugin:
     @pytest.fixture
     def reference(self, request: pytest.FixtureRequest):
         question = self.question_of(request.node)
-        return load_reference(self.assignment, question.module)
+        return load_reference(self.spec, question.module)
 
     # -- outcomes --------------------------------------------------------------------------------
 
@@ -187,7 +202,8 @@ class GraderPlugin:
         weight_marker = item.get_closest_marker("weight")
         weight = float(weight_marker.args[0]) if weight_marker else 1.0
         public = "/public/" in str(item.path).replace("\\", "/")
-        base = TestOutcome(item.nodeid, question.id, weight, 1.0, public=public)
+        base = TestOutcome(item.nodeid, question.id, weight, 1.0, public=public,
+                           seconds=float(getattr(report, "duration", 0.0)))
         if report.passed:
             return base
         if report.skipped:
@@ -200,7 +216,10 @@ class GraderPlugin:
         messages, harness = _explain(exc, call)
         if isinstance(exc, PartialCredit):
             base.fraction = exc.fraction
-        base.messages = [msg("test_failed", test=name, reason=m) for m in messages]
+        if _about_the_whole_file(exc, messages):
+            base.messages = list(messages)  # said once per question, not once per test
+        else:
+            base.messages = [msg("test_failed", test=name, reason=m) for m in messages]
         base.messages += _falsifying_example(exc)
         base.harness_error = harness
         return base
@@ -241,6 +260,13 @@ def _explain(exc: BaseException | None, call: pytest.CallInfo) -> tuple[list[Mes
                  f"la valeur renvoyée par votre code est inutilisable ({detail[:300]})")], False
 
 
+_WHOLE_FILE_KEYS = {"missing_function", "stub_function", "import_failed"}
+
+
+def _about_the_whole_file(exc: BaseException | None, messages: list[Message]) -> bool:
+    return isinstance(exc, _NotGradable) or (bool(messages) and all(m.key in _WHOLE_FILE_KEYS for m in messages))
+
+
 def _student_function(exc: StudentError) -> str:
     if exc.frames:
         return exc.frames[0].function
@@ -260,7 +286,7 @@ def _raised_in_grader(call: pytest.CallInfo) -> bool:
     return last.startswith(grader_root) and "/checks/" not in last and "/jail/" not in last
 
 
-_FALSIFYING = re.compile(r"^Falsifying example: \w+\((.*)\)\s*$", re.S)
+_FALSIFYING = re.compile(r"^(?:Falsifying example|Failing test case): \w+\((.*)\)\s*$", re.S)
 
 
 def _falsifying_example(exc: BaseException | None) -> list[Message]:

@@ -50,7 +50,7 @@ def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail
     """Run the public (and hidden) tests on `submission`; return one outcome per test."""
     hypothesis_profile(max_examples)
     support_path(assignment)
-    plugin = GraderPlugin(assignment, submission, jail, hidden_paths(assignment))
+    plugin = GraderPlugin(assignment, submission, jail, hidden_paths(assignment), grading=include_hidden)
     paths = [str(assignment.public_tests)]
     if include_hidden and assignment.hidden_tests.is_dir():
         paths.append(str(assignment.hidden_tests))

@@ -74,7 +74,9 @@ class Worker:
     def student_frames(self, tb: types.TracebackType | None) -> list[dict]:
         frames = []
         for frame in traceback.extract_tb(tb):
-            path = os.path.realpath(frame.filename) if frame.filename else ""
+            if not frame.filename or frame.filename.startswith("<"):
+                continue  # "<frozen importlib._bootstrap>", "<string>": not the student's files
+            path = os.path.realpath(frame.filename)
             if path.startswith(self.work_dir + os.sep):
                 frames.append({"file": os.path.relpath(path, self.work_dir), "line": frame.lineno,
                                "function": frame.name, "code": (frame.line or "")[:200]})

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 
 from grader.checks import expect_close, expect_shape, fail, gradients, text
 from tp_nn_support import OUTPUT_KEYS, PARAM_KEYS, circles, detect_layout, network, accuracy
@@ -23,8 +23,11 @@ def test_init_params_returns_the_four_parameters(student):
     missing = [k for k in PARAM_KEYS if k not in params]
     if missing:
         fail(text(f"missing keys {missing}", f"clés manquantes {missing}"))
-    expect_shape(params["Wh"], (5, 2), name="params['Wh']")
-    expect_shape(params["Wy"], (3, 5), name="params['Wy']")
+    layout = detect_layout(student, nx=2, nh=5, ny=3)
+    expected = layout.to_student({"Wh": torch.zeros(5, 2), "bh": torch.zeros(5), "Wy": torch.zeros(3, 5),
+                                  "by": torch.zeros(3)})
+    for key in PARAM_KEYS:
+        expect_shape(params[key], tuple(expected[key].shape), name=f"params[{key!r}]")
 
 
 @pytest.mark.question("forward")
@@ -65,7 +68,9 @@ def test_loss_of_uniform_prediction_is_log_of_classes(student):
 
 
 @pytest.mark.question("backward")
-@given(network(max_n=5, dtype=torch.float64))
+@pytest.mark.self_check  # relies on your forward too: grading uses the reference's forward instead
+@settings(max_examples=5)
+@given(network(max_n=4, dtype=torch.float64))
 def test_backward_matches_finite_differences_of_your_forward(student, case):
     """backward agrees with finite differences of your own forward and loss"""
     size, params, X, Y = case
@@ -97,6 +102,7 @@ def test_sgd_fixed_step(student):
 
 
 @pytest.mark.question("train_circles")
+@pytest.mark.self_check  # measured with your own forward; grading measures with the reference's
 def test_training_on_circles_learns(session, student):
     """the handout's training loop with your functions learns Circles (measured with your forward)"""
     import inspect
@@ -105,7 +111,7 @@ def test_training_on_circles_learns(session, student):
 
     Xtrain, Ytrain, Xtest, Ytest = circles()
     params = session.run_driver(inspect.getsource(tp_nn_drivers), "train_circles", ["tp_nn"],
-                                Xtrain, Ytrain, timeout=60)
+                                Xtrain, Ytrain, timeout=30)
     Yhat, _ = student.forward(params, Xtest)
     acc = accuracy(Yhat, Ytest)
     if acc < 0.9:

@@ -1,0 +1,182 @@
+"""Imports a prepared module cannot satisfy in the grader, and what replaces them.
+
+A student's file imports course helpers the grader does not ship (`from tme5 import CirclesData`),
+their own tools (`import mltools`), or convenience packages (`from icecream import ic`). The
+definitions must still load:
+
+* a course helper module (one the student imports CirclesData / MNISTData / plot_data_with_grid
+  from, or uses them through) is provided by copying `course_helpers.py` under the imported name,
+  unless the submission has that module itself;
+* any other module that is neither in the submission nor importable here
+  (`importlib.util.find_spec`) is replaced by stand-ins that fail only when used, with a message
+  naming the module (see standin.py); `from x import *` of such a module is dropped with a note;
+* a name missing from an available module (`from sklearn.externals import joblib`) gets a
+  stand-in too: the whole import would otherwise fail.
+
+Each rewritten import stays on one line, mapped to the line of the original import.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+
+from grader.messages import Message, msg
+from grader.intake import course_helpers
+from grader.intake.strip import Stmt
+
+STANDIN_MODULE = "_intake_missing"
+_STANDIN = f'__import__("{STANDIN_MODULE}")'
+HELPER_NAMES = frozenset(course_helpers.DETECT_NAMES)
+
+_available: dict[str, bool] = {}
+_has_name: dict[tuple[str, str], bool] = {}
+
+
+def module_available(name: str) -> bool:
+    """Importable by the grader's Python (checked in this process, results cached)."""
+    if name in _available:
+        return _available[name]
+    root = name.split(".")[0]
+    if name in sys.modules or (root in sys.stdlib_module_names and "." not in name):
+        _available[name] = True
+        return True
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except Exception:  # a parent package failing to import, a bad name…: not available
+        found = False
+    _available[name] = found
+    return found
+
+
+def module_has(module: str, attr: str) -> bool:
+    """`from module import attr` would work (the module is installed, hence trusted)."""
+    key = (module, attr)
+    if key not in _has_name:
+        try:
+            imported = importlib.import_module(module)
+            _has_name[key] = hasattr(imported, attr) or module_available(f"{module}.{attr}")
+        except Exception:
+            _has_name[key] = False
+    return _has_name[key]
+
+
+@dataclass
+class ImportPlan:
+    replacements: dict[int, list[str]] = field(default_factory=dict)   # id(stmt) -> new lines ([] drops)
+    helper_modules: set[str] = field(default_factory=set)              # write course_helpers as these
+    star_dropped: list[str] = field(default_factory=list)              # modules of dropped star imports
+    standins: bool = False                                             # _intake_missing is needed
+    notes: list[Message] = field(default_factory=list)
+
+
+@dataclass
+class Usage:
+    """What the whole student file uses, to tell a course helper module from an unknown one."""
+
+    names: set[str] = field(default_factory=set)                 # names loaded anywhere
+    attributes: dict[str, set[str]] = field(default_factory=dict)  # name -> attributes read on it
+    bound: set[str] = field(default_factory=set)                 # names an explicit import or def binds
+
+    @classmethod
+    def of(cls, trees: list[ast.AST]) -> "Usage":
+        usage = cls()
+        for tree in trees:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name):
+                    usage.names.add(node.id)
+                elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                    usage.attributes.setdefault(node.value.id, set()).add(node.attr)
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    usage.bound.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    usage.bound.add(node.name)
+        return usage
+
+    def unbound(self) -> set[str]:
+        """Names used but bound by nothing explicit: what a star import must be providing."""
+        return self.names - self.bound
+
+
+def plan_imports(stmts: list[Stmt], provided: set[str], usage: Usage, file: str) -> ImportPlan:
+    """Decide, for every kept top-level import statement, whether it stays, changes or goes."""
+    plan = ImportPlan()
+    missing_noted: set[str] = set()
+
+    def missing(module: str) -> None:
+        if module not in missing_noted:
+            missing_noted.add(module)
+            plan.notes.append(msg("intake_missing_module", file=file, module=module))
+        plan.standins = True
+
+    def helper(module: str) -> bool:
+        return "." not in module and module.isidentifier() and module not in provided
+
+    for stmt in stmts:
+        node = stmt.node
+        if isinstance(node, ast.Import):
+            kept: list[ast.alias] = []
+            extra: list[str] = []
+            for alias in node.names:
+                root = alias.name.split(".")[0]
+                if root in provided or module_available(alias.name):
+                    kept.append(alias)
+                elif helper(alias.name) and (usage.attributes.get(alias.asname or root, set()) & HELPER_NAMES):
+                    plan.helper_modules.add(alias.name)
+                    kept.append(alias)
+                elif alias.asname:
+                    extra.append(f'{alias.asname} = {_STANDIN}.module("{alias.name}")')
+                    missing(alias.name)
+                elif root != alias.name and module_available(root):
+                    kept.append(ast.alias(name=root))   # `import torch.nn.functionnal`: torch still binds
+                    missing(alias.name)
+                else:
+                    extra.append(f'{root} = {_STANDIN}.module("{root}")')
+                    missing(root)
+            if extra or len(kept) != len(node.names):
+                plan.replacements[id(stmt)] = _one_line(ast.Import(names=kept) if kept else None, extra)
+            continue
+        if not isinstance(node, ast.ImportFrom) or node.level > 0 or not node.module:
+            continue
+        module = node.module
+        root = module.split(".")[0]
+        names = [a.name for a in node.names]
+        if root in provided:
+            continue
+        kept_from: list[ast.alias] = []
+        extra = []
+        if module_available(module):
+            for alias in node.names:
+                if alias.name == "*" or module_has(module, alias.name):
+                    kept_from.append(alias)
+                else:
+                    extra.append(f'{alias.asname or alias.name} = {_STANDIN}.name("{module}", "{alias.name}")')
+                    missing(f"{module}.{alias.name}")
+        elif helper(module) and (set(names) & HELPER_NAMES or ("*" in names and usage.unbound() & HELPER_NAMES)):
+            plan.helper_modules.add(module)
+            for alias in node.names:
+                if alias.name == "*" or alias.name in course_helpers.__all__:
+                    kept_from.append(alias)
+                else:
+                    extra.append(f'{alias.asname or alias.name} = {_STANDIN}.name("{module}", "{alias.name}")')
+                    missing(module)
+        else:
+            for alias in node.names:
+                if alias.name == "*":
+                    plan.star_dropped.append(module)
+                    plan.notes.append(msg("intake_star_import_dropped", file=file, module=module))
+                else:
+                    extra.append(f'{alias.asname or alias.name} = {_STANDIN}.name("{module}", "{alias.name}")')
+                    missing(module)
+        if extra or len(kept_from) != len(node.names):
+            kept_node = ast.ImportFrom(module=module, names=kept_from, level=0) if kept_from else None
+            plan.replacements[id(stmt)] = _one_line(kept_node, extra)
+    return plan
+
+
+def _one_line(kept: ast.stmt | None, extra: list[str]) -> list[str]:
+    parts = ([ast.unparse(kept)] if kept is not None else []) + extra
+    return ["; ".join(parts)] if parts else []

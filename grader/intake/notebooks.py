@@ -1,0 +1,249 @@
+"""Jupyter / Colab notebooks to Python, one cell at a time.
+
+A notebook is read with nbformat (never by hand: the JSON has several versions and Colab adds its
+own fields). Each code cell becomes Python text with exactly as many lines as the cell, so that a
+line of the prepared module maps back to a line of a cell. IPython syntax is neutralised:
+
+* shell lines (`!pip install …`), line magics (`%matplotlib inline`), `x = !ls`, `obj?` help
+  become `pass  # [intake] …`, keeping their indentation so that a magic inside an `if` block
+  still leaves a valid block;
+* `%run helpers.py` becomes `from helpers import *` when the submission provides helpers.py,
+  which is what `%run` does to the notebook's namespace;
+* cell magics: `%%time`, `%%capture`… run their body as Python, so only the first line goes;
+  `%%writefile name.py` cells are given back as files; any other cell magic (`%%bash`, `%%html`…)
+  is not Python and the whole cell is commented out.
+
+nbconvert's PythonExporter is not used because without IPython installed (it is not, in the
+grader) it leaves magics in place, and it loses the cell boundaries the line map needs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+
+MARK = "[intake]"
+
+# Cell magics whose body is Python run by the kernel.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "memit", "mprun", "skip"}
+
+_HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
+_ASSIGN_MAGIC = re.compile(r"^\s*[A-Za-z_][\w\s,.\[\]()]*?(?<![!<>=+\-*/%&|^@:])=\s*[!%]")
+_RUN = re.compile(r"^%run\s+(?:-\w+\s+)*[\"']?([\w./\\-]+?)\.py[\"']?\s*$")
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_BOLD = re.compile(r"^\s*\*\*(.+?)\*\*\s*:?\s*$")
+_COMMENT_HEADING = re.compile(
+    r"^#+\s*(?:%%\s*)?((?:partie|part|section|exercice|exercise|question|tp)\b.*|\d+(?:\.\d+)+\b.*)$",
+    re.IGNORECASE)
+_CELL_MARKER = re.compile(r"^#\s*(?:%%|In\s*\[[\d ]*\]\s*:?)\s*(.*)$")
+
+
+class NotebookError(Exception):
+    """The file is not a notebook nbformat can read."""
+
+
+@dataclass
+class Cell:
+    index: int                 # position among all cells (0-based), as shown to the student
+    kind: str                  # "code", "markdown", "raw"
+    source: str
+
+
+@dataclass
+class Notebook:
+    cells: list[Cell]
+    language: str = "python"   # kernel language
+    python2: bool = False      # the kernel was Python 2
+
+
+@dataclass
+class CellCode:
+    """A code cell as Python: same line count as the cell."""
+
+    text: str
+    writefile: tuple[str, str] | None = None    # (%%writefile target, body)
+    magics: int = 0                              # lines neutralised
+
+
+def read_notebook(path: Path) -> Notebook:
+    try:
+        capture: dict = {}
+        nb = nbformat.read(str(path), as_version=4, capture_validation_error=capture)
+    except Exception as exc:  # nbformat raises JSON, validation, version errors of many types
+        raise NotebookError(_short_error(exc)) from None
+    cells = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        source = cell.get("source", "")
+        if isinstance(source, list):  # nbformat joins lines, but be lenient with odd writers
+            source = "".join(source)
+        cells.append(Cell(i, str(cell.get("cell_type", "code")), str(source)))
+    meta = nb.get("metadata", {}) or {}
+    kernel = meta.get("kernelspec", {}) or {}
+    info = meta.get("language_info", {}) or {}
+    language = str(kernel.get("language") or info.get("name") or "python").lower()
+    version = str(info.get("version", ""))
+    python2 = str(kernel.get("name", "")).lower() == "python2" or version.startswith("2.")
+    return Notebook(cells, language, python2)
+
+
+def _short_error(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def markdown_headings(source: str) -> list[tuple[int, str]]:
+    """(level, text) of the headings of a markdown cell: `## 2.2 …`, setext, or a bold line."""
+    found = []
+    lines = source.splitlines()
+    for i, line in enumerate(lines):
+        match = _ATX.match(line)
+        if match:
+            found.append((len(match.group(1)), _clean(match.group(2))))
+            continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if line.strip() and re.match(r"^\s*(=+|-+)\s*$", nxt) and not re.match(r"^\s*[-=]+\s*$", line):
+            found.append((1 if nxt.strip().startswith("=") else 2, _clean(line)))
+            continue
+        match = _BOLD.match(line)
+        if match and len(match.group(1)) < 120:
+            found.append((_level_from_number(match.group(1), 6), _clean(match.group(1))))
+    return found
+
+
+def comment_heading(line: str) -> tuple[int, str] | None:
+    """A column-0 comment that reads as a section title: `# 2.2 autograd`, `#%% Partie 3`."""
+    match = _CELL_MARKER.match(line)
+    if match and match.group(1).strip():
+        text = match.group(1).strip().lstrip("#").strip()
+        return (_level_from_number(text, 2), _clean(text))
+    match = _COMMENT_HEADING.match(line)
+    if match:
+        text = match.group(1).strip()
+        lowered = text.lower()
+        if lowered.startswith(("partie", "part", "tp")):
+            default = 1
+        elif lowered.startswith("question"):
+            default = 3
+        else:
+            default = 2
+        return (_level_from_number(text, default), _clean(text))
+    return None
+
+
+def _level_from_number(text: str, default: int) -> int:
+    match = re.match(r"^\W*(\d+(?:\.\d+)*)", text)
+    if match and "." in match.group(1):
+        return match.group(1).count(".") + 1
+    return default
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"[*_`]+", "", text)
+    return re.sub(r"\s+", " ", text).strip()[:200]
+
+
+def cell_to_python(source: str, provides: Callable[[str], bool] = lambda name: False) -> CellCode:
+    """The Python text of a code cell, IPython syntax neutralised, line for line.
+
+    `provides(module)` says whether the submission has that module, for `%run module.py`.
+    """
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    first = lines[0].strip() if lines else ""
+    if first.startswith("%%"):
+        magic = first[2:].split()
+        name = magic[0] if magic else ""
+        if name == "writefile":
+            args = [a for a in magic[1:] if not a.startswith("-")]
+            target = args[0].strip("'\"") if args else ""
+            body = "\n".join(lines[1:])
+            return CellCode("\n".join(f"# {MARK} {line}" for line in lines),
+                            (target, body) if target else None, len(lines))
+        if name not in _PYTHON_CELL_MAGICS:
+            return CellCode("\n".join(f"# {MARK} {line}" for line in lines), None, len(lines))
+        lines = [f"# {MARK} {lines[0]}"] + lines[1:]
+        rest = _neutralise_lines(lines[1:], provides)
+        return CellCode("\n".join([lines[0]] + rest[0]), None, 1 + rest[1])
+    out, count = _neutralise_lines(lines, provides)
+    return CellCode("\n".join(out), None, count)
+
+
+def _neutralise_lines(lines: list[str], provides: Callable[[str], bool]) -> tuple[list[str], int]:
+    """Replace IPython-only lines found where a Python statement would start."""
+    out: list[str] = []
+    scanner = _Scanner()
+    magic_continues = False
+    count = 0
+    for line in lines:
+        if magic_continues:
+            out.append(f"# {MARK} {line}")
+            magic_continues = line.rstrip().endswith("\\")
+            continue
+        if scanner.at_statement_start():
+            stripped = line.lstrip()
+            indent = line[: len(line) - len(stripped)]
+            if stripped.startswith(("!", "%")) or _ASSIGN_MAGIC.match(line) or _HELP.match(line):
+                count += 1
+                magic_continues = line.rstrip().endswith("\\")
+                run = _RUN.match(stripped)
+                if run and not magic_continues:
+                    module = Path(run.group(1).replace("\\", "/")).name
+                    if module.isidentifier() and provides(module):
+                        out.append(f"{indent}from {module} import *  # {MARK} {stripped}")
+                        continue
+                out.append(f"{indent}pass  # {MARK} {stripped}")
+                continue
+        out.append(line)
+        scanner.feed(line)
+    return out, count
+
+
+class _Scanner:
+    """Just enough of Python's tokenizer to know whether a line starts a new statement.
+
+    Magics must not be looked for inside a triple-quoted string, inside brackets, or after a
+    backslash continuation. The real tokenizer cannot be used: it stops at the first `!pip`.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote: str | None = None
+        self.continued = False
+
+    def at_statement_start(self) -> bool:
+        return self.quote is None and self.depth == 0 and not self.continued
+
+    def feed(self, line: str) -> None:
+        self.continued = False
+        i, n = 0, len(line)
+        while i < n:
+            if self.quote:
+                if line[i] == "\\":
+                    i += 2
+                    continue
+                if line.startswith(self.quote, i):
+                    i += len(self.quote)
+                    self.quote = None
+                    continue
+                i += 1
+                continue
+            c = line[i]
+            if c == "#":
+                break
+            if c in "'\"":
+                triple = line[i:i + 3]
+                self.quote = triple if triple in ('"""', "'''") else c
+                i += len(self.quote)
+                continue
+            if c in "([{":
+                self.depth += 1
+            elif c in ")]}":
+                self.depth = max(0, self.depth - 1)
+            elif c == "\\" and i == n - 1:
+                self.continued = True
+            i += 1
+        if self.quote in ("'", '"'):  # a one-line string cannot span lines: recover
+            self.quote = None

@@ -1,0 +1,227 @@
+"""A student's .py or .ipynb file read into blocks of Python, each parsed on its own.
+
+A .py file is one block; a notebook gives one block per code cell, because Jupyter compiles
+cells one by one: a syntax error in one cell does not stop the others from defining functions.
+Each block knows the section headings in force where it starts (markdown headings, or comment
+titles such as `# 2.2 autograd`), which is how a definition is told to belong to part 2.2.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from grader.messages import Message, msg
+from grader.intake import notebooks
+from grader.intake.model import Origin
+
+_DEF_LINE = re.compile(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)?", re.MULTILINE)
+_CLASS_LINE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+@dataclass
+class Block:
+    file: str                                   # relative path of the student's file
+    cell: int | None                            # notebook cell index, None for .py
+    text: str                                   # Python text, one line per original line
+    order: int                                  # position of the block in its file
+    line_offset: int = 0                        # block line + offset = original line
+    headings: tuple[tuple[int, str], ...] = ()  # heading stack where the block starts
+    line_headings: list[tuple[int, int, str]] = field(default_factory=list)  # (line, level, text)
+    tree: ast.Module | None = None
+    error: SyntaxError | None = None
+
+    def origin(self, line: int | None = None) -> Origin:
+        return Origin(self.file, None if line is None else line + self.line_offset, self.cell)
+
+    def heading_stack(self, line: int) -> tuple[tuple[int, str], ...]:
+        stack = list(self.headings)
+        for at, level, text in self.line_headings:
+            if at >= line:
+                break
+            _push(stack, level, text)
+        return tuple(stack)
+
+    def heading_text(self, line: int) -> str:
+        return " / ".join(text for _, text in self.heading_stack(line))
+
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+
+@dataclass
+class SourceFile:
+    rel: str                                    # path relative to the submission folder
+    path: Path
+    kind: str                                   # "py" or "ipynb"
+    mtime: float
+    blocks: list[Block] = field(default_factory=list)
+    problem: Message | None = None              # unreadable: why
+    notes: list[Message] = field(default_factory=list)
+    writefiles: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (text, cell)
+    python2_kernel: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def parsed_blocks(self) -> list[Block]:
+        return [b for b in self.blocks if b.tree is not None]
+
+    def broken_blocks(self) -> list[Block]:
+        return [b for b in self.blocks if b.error is not None]
+
+    def has_code(self) -> bool:
+        """Anything but comments, blank lines and a docstring."""
+        for block in self.blocks:
+            if block.tree is None:
+                if block.text.strip():
+                    return True
+                continue
+            body = [s for s in block.tree.body
+                    if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+                    and not isinstance(s, ast.Pass)]
+            if body:
+                return True
+        return False
+
+    def rough_definitions(self) -> dict[str, list[tuple[str, ...]]]:
+        """Top-level def/class names, found by their `def` lines: works on unparsable code too."""
+        found: dict[str, list[tuple[str, ...]]] = {}
+        for block in self.blocks:
+            if block.tree is not None:
+                for node in block.tree.body:
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        found.setdefault(node.name, []).append(
+                            tuple(a.arg for a in node.args.posonlyargs + node.args.args))
+                    elif isinstance(node, ast.ClassDef):
+                        found.setdefault(node.name, []).append(())
+                continue
+            for match in _DEF_LINE.finditer(block.text):
+                params = tuple(p.split("=")[0].split(":")[0].strip()
+                               for p in (match.group(2) or "").split(",") if p.strip())
+                found.setdefault(match.group(1), []).append(
+                    tuple(p for p in params if p and not p.startswith("*")))
+            for match in _CLASS_LINE.finditer(block.text):
+                found.setdefault(match.group(1), []).append(())
+        return found
+
+
+def _push(stack: list[tuple[int, str]], level: int, text: str) -> None:
+    while stack and stack[-1][0] >= level:
+        stack.pop()
+    stack.append((level, text))
+
+
+def decode_python(data: bytes) -> tuple[str, str | None]:
+    """(text, fallback): the coding cookie or UTF-8; else cp1252 (French Windows editors), named.
+
+    Python 3 would refuse a cp1252 file with accents in its comments; the prepared module is
+    written in UTF-8, so such a file still imports, with a note.
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding), None
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def normalise_newlines(text: str) -> str:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_block(block: Block) -> None:
+    try:
+        block.tree = ast.parse(block.text, filename=block.file)
+    except SyntaxError as exc:
+        block.error = exc
+    except ValueError as exc:  # null bytes, on some Python versions
+        block.error = SyntaxError(str(exc), (block.file, 1, 1, ""))
+
+
+def read_source(path: Path, rel: str, provides: Callable[[str], bool] = lambda m: False) -> SourceFile:
+    """Read a .py or .ipynb file of the submission into parsed blocks."""
+    kind = "ipynb" if path.suffix.lower() == ".ipynb" else "py"
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    source = SourceFile(rel=rel, path=path, kind=kind, mtime=mtime)
+    if kind == "py":
+        _read_py(source)
+    else:
+        _read_ipynb(source, provides)
+    for block in source.blocks:
+        parse_block(block)
+    return source
+
+
+def _read_py(source: SourceFile) -> None:
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        source.problem = msg("intake_file_unreadable", file=source.rel, error=str(exc.strerror or exc))
+        return
+    text, fallback = decode_python(data)
+    if fallback:
+        source.notes.append(msg("intake_encoding", file=source.rel, encoding=fallback))
+    text = normalise_newlines(text)
+    block = Block(file=source.rel, cell=None, text=text, order=0)
+    for number, line in enumerate(text.split("\n"), start=1):
+        heading = notebooks.comment_heading(line)
+        if heading:
+            block.line_headings.append((number, heading[0], heading[1]))
+    source.blocks.append(block)
+
+
+def _read_ipynb(source: SourceFile, provides: Callable[[str], bool]) -> None:
+    try:
+        notebook = notebooks.read_notebook(source.path)
+    except notebooks.NotebookError as exc:
+        source.problem = msg("intake_notebook_unreadable", file=source.rel, error=str(exc))
+        return
+    source.python2_kernel = notebook.python2
+    if notebook.language not in ("python", "python3", "python2", "ipython", ""):
+        source.problem = msg("intake_notebook_unreadable", file=source.rel,
+                             error=f"the notebook's language is {notebook.language}, not Python")
+        return
+    stack: list[tuple[int, str]] = []
+    for cell in notebook.cells:
+        if cell.kind == "markdown":
+            for level, text in notebooks.markdown_headings(cell.source):
+                _push(stack, level, text)
+            continue
+        if cell.kind != "code":
+            continue
+        code = notebooks.cell_to_python(cell.source, provides)
+        if code.writefile:
+            target, body = code.writefile
+            source.writefiles[Path(target.replace("\\", "/")).name] = (body, cell.index)
+        block = Block(file=source.rel, cell=cell.index, text=normalise_newlines(code.text),
+                      order=len(source.blocks), headings=tuple(stack))
+        for number, line in enumerate(block.text.split("\n"), start=1):
+            heading = notebooks.comment_heading(line)
+            if heading:
+                block.line_headings.append((number, heading[0], heading[1]))
+                _push(stack, heading[0], heading[1])
+        source.blocks.append(block)
+
+
+def source_from_cell_text(text: str, notebook: str, cell: int, name: str) -> SourceFile:
+    """The body of a `%%writefile name` cell, parsed like a .py file; its lines map to the cell."""
+    source = SourceFile(rel=notebook, path=Path(name), kind="py", mtime=0.0)
+    block = Block(file=notebook, cell=cell, text=normalise_newlines(text), order=0, line_offset=1)
+    source.blocks.append(block)
+    parse_block(block)
+    return source
