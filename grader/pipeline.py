@@ -40,6 +40,7 @@ class Options:
     max_examples: int = 20
     lang: str = DEFAULT_LANGUAGE
     student_timeout: float | None = None  # whole-submission budget; None: from the manifest
+    call_timeout: float | None = None  # per call into student code; None: the manifest's
 
 
 @dataclass
@@ -196,7 +197,8 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> 
                     proc.stdin.write(json.dumps({
                         "assignment": str(assignment.root), "reference": str(assignment.reference_dir.parent),
                         "submission": sub.to_json(), "hidden": options.include_hidden,
-                        "max_examples": options.max_examples}) + "\n")
+                        "max_examples": options.max_examples,
+                        "call_timeout": options.call_timeout}) + "\n")
                     proc.stdin.flush()
                 except (OSError, RuntimeError) as exc:
                     pool.kill(slot)

@@ -287,15 +287,25 @@ def _raised_in_grader(call: pytest.CallInfo) -> bool:
 
 
 _FALSIFYING = re.compile(r"^(?:Falsifying example|Failing test case): \w+\((.*)\)\s*$", re.S)
+_ARGUMENT = re.compile(r"^    (\w+)=")
+_FIXTURES = {"student", "reference", "session", "question", "assignment", "submission"}
 
 
 def _falsifying_example(exc: BaseException | None) -> list[Message]:
-    notes = getattr(exc, "__notes__", None) or []
-    for note in notes:
+    """The smallest failing input from Hypothesis's note, without our own fixtures."""
+    for note in getattr(exc, "__notes__", None) or []:
         match = _FALSIFYING.match(note.strip())
-        if match:
-            args = [line.strip().rstrip(",") for line in match.group(1).strip().splitlines()]
-            shown = ", ".join(a for a in args if a and not a.startswith(("student=", "reference=", "session=", "question=")))
+        if not match:
+            continue
+        arguments: list[tuple[str, list[str]]] = []
+        for line in match.group(1).splitlines():
+            start = _ARGUMENT.match(line)
+            if start:
+                arguments.append((start.group(1), [line.strip()]))
+            elif arguments and line.strip():
+                arguments[-1][1].append(line.strip())
+        shown = " ".join(" ".join(parts).rstrip(",") for name, parts in arguments if name not in _FIXTURES)
+        if shown:
             return [msg("falsifying_example", example=shown[:600])]
     return []
 

@@ -9,6 +9,7 @@ library prints goes to stderr and never mixes with the answers).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -36,7 +37,11 @@ def main(argv: list[str]) -> int:
             if key not in assignments:
                 assignments[key] = assignment_model.load(job["assignment"], job.get("reference"))
             submission = PreparedSubmission.from_json(job["submission"])
-            result = run_tests(assignments[key], submission, jail, include_hidden=job.get("hidden", True),
+            assignment = assignments[key]
+            if job.get("call_timeout"):
+                limits = dataclasses.replace(assignment.limits, call_timeout=float(job["call_timeout"]))
+                assignment = dataclasses.replace(assignment, limits=limits)
+            result = run_tests(assignment, submission, jail, include_hidden=job.get("hidden", True),
                                max_examples=int(job.get("max_examples", 20)))
             answers.write(json.dumps(result.to_json()) + "\n")
         except Exception as exc:  # ours: reported, never scored as the student's 0 silently

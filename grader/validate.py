@@ -82,12 +82,12 @@ def _lost(report: StudentReport) -> list[str]:
 
 def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: list[Mutant]) -> list[Verdict]:
     verdicts = []
-    ref = reports["_reference"]
+    ref = reports["reference"]
     verdicts.append(Verdict("reference", "full marks", f"{ref.score:g}/{ref.max_score:g}", "",
                             ref.score >= ref.max_score and not ref.harness_errors,
                             [f"{q}: {'; '.join(m.render('en') for m in ref.questions[q].feedback)}"
                              for q in _lost(ref)]))
-    blank = reports["_starter"]
+    blank = reports["starter"]
     verdicts.append(Verdict("starter", "0", f"{blank.score:g}/{blank.max_score:g}", "",
                             blank.score == 0 and not blank.harness_errors))
     for mutant in mutants:
@@ -104,12 +104,12 @@ def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: li
 
 
 def validate(assignment: Assignment, *, lang: str = "en", workers: int = 2, verbose: bool = True,
-             max_examples: int = 20) -> bool:
+             max_examples: int = 10) -> bool:
     mutants = load_mutants(assignment)
     with tempfile.TemporaryDirectory(prefix=f"validate-{assignment.id}-") as tmp:
         subs = Path(tmp) / "subs"
-        shutil.copytree(assignment.reference_dir, subs / "_reference", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(assignment.starter_dir, subs / "_starter")
+        shutil.copytree(assignment.reference_dir, subs / "reference", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(assignment.starter_dir, subs / "starter")
         for mutant in mutants:
             build_mutant(assignment, mutant, subs / f"mutant_{mutant.name}")
         batch = run_batch(assignment, subs, Path(tmp) / "out",

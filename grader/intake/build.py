@@ -138,8 +138,10 @@ def _imported_roots(imports: list[Stmt]) -> set[str]:
         node = stmt.node
         if isinstance(node, ast.Import):
             roots.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        elif isinstance(node, ast.ImportFrom) and node.module:
             roots.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            roots.update(a.name for a in node.names)      # `from . import utils`
     return roots
 
 

@@ -52,10 +52,20 @@ def module_available(name: str) -> bool:
     return found
 
 
+# Importing a module to look inside it runs its code in the grader's process: only done for the
+# scientific stack students import names from (and for modules already imported). For any other
+# module the name is assumed to be there (`import antigravity` opens a web browser…).
+_IMPORTABLE_TO_CHECK = {"torch", "numpy", "scipy", "sklearn", "matplotlib", "pandas", "mlxtend", "math",
+                        "collections", "itertools", "functools", "typing", "os", "random"}
+
+
 def module_has(module: str, attr: str) -> bool:
-    """`from module import attr` would work (the module is installed, hence trusted)."""
+    """`from module import attr` would work, as far as can be told without running unknown code."""
     key = (module, attr)
     if key not in _has_name:
+        if module not in sys.modules and module.split(".")[0] not in _IMPORTABLE_TO_CHECK:
+            _has_name[key] = True
+            return True
         try:
             imported = importlib.import_module(module)
             _has_name[key] = hasattr(imported, attr) or module_available(f"{module}.{attr}")
@@ -139,12 +149,26 @@ def plan_imports(stmts: list[Stmt], provided: set[str], usage: Usage, file: str)
             if extra or len(kept) != len(node.names):
                 plan.replacements[id(stmt)] = _one_line(ast.Import(names=kept) if kept else None, extra)
             continue
-        if not isinstance(node, ast.ImportFrom) or node.level > 0 or not node.module:
+        if not isinstance(node, ast.ImportFrom):
             continue
-        module = node.module
+        relative = node.level > 0
+        if relative and not node.module:
+            # `from . import utils`: the prepared folder is flat, so these are top-level modules.
+            lines = []
+            for alias in node.names:
+                if alias.name in provided:
+                    lines.append(ast.unparse(ast.Import(names=[alias])))
+                else:
+                    lines.append(f'{alias.asname or alias.name} = {_STANDIN}.module("{alias.name}")')
+                    missing(alias.name)
+            plan.replacements[id(stmt)] = ["; ".join(lines)]
+            continue
+        module = node.module or ""
         root = module.split(".")[0]
         names = [a.name for a in node.names]
         if root in provided:
+            if relative:   # `from .utils import f` in a flat folder is `from utils import f`
+                plan.replacements[id(stmt)] = [ast.unparse(ast.ImportFrom(module=module, names=node.names, level=0))]
             continue
         kept_from: list[ast.alias] = []
         extra = []
@@ -171,7 +195,7 @@ def plan_imports(stmts: list[Stmt], provided: set[str], usage: Usage, file: str)
                 else:
                     extra.append(f'{alias.asname or alias.name} = {_STANDIN}.name("{module}", "{alias.name}")')
                     missing(module)
-        if extra or len(kept_from) != len(node.names):
+        if extra or len(kept_from) != len(node.names) or relative:
             kept_node = ast.ImportFrom(module=module, names=kept_from, level=0) if kept_from else None
             plan.replacements[id(stmt)] = _one_line(kept_node, extra)
     return plan

@@ -20,7 +20,7 @@ grader) it leaves magics in place, and it loses the cell boundaries the line map
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -119,19 +119,19 @@ def comment_heading(line: str) -> tuple[int, str] | None:
     match = _CELL_MARKER.match(line)
     if match and match.group(1).strip():
         text = match.group(1).strip().lstrip("#").strip()
-        return (_level_from_number(text, 2), _clean(text))
-    match = _COMMENT_HEADING.match(line)
-    if match:
+    else:
+        match = _COMMENT_HEADING.match(line)
+        if not match:
+            return None
         text = match.group(1).strip()
-        lowered = text.lower()
-        if lowered.startswith(("partie", "part", "tp")):
-            default = 1
-        elif lowered.startswith("question"):
-            default = 3
-        else:
-            default = 2
-        return (_level_from_number(text, default), _clean(text))
-    return None
+    lowered = text.lower()
+    if lowered.startswith(("partie", "part", "tp")):
+        default = 1
+    elif lowered.startswith("question"):
+        default = 3
+    else:
+        default = 2
+    return (_level_from_number(text, default), _clean(text))
 
 
 def _level_from_number(text: str, default: int) -> int:

@@ -30,11 +30,11 @@ from grader.errors import HarnessError
 from grader.messages import Message, msg
 from grader.intake import course_helpers, standin
 from grader.intake.build import BuiltModule, ModuleText, build_module
-from grader.intake.choose import TIER_NAME, Choice, DefInfo, choose, collect_definitions, required_functions
+from grader.intake.choose import TIER_NAME, Choice, DefInfo, choose, collect_definitions
 from grader.intake.diagnose import cell_syntax_note, python2_names, syntax_message
 from grader.intake.imports import STANDIN_MODULE, Usage, plan_imports
 from grader.intake.model import STATE_FILE, LineRun, Origin, PreparedSubmission, SubmissionSource
-from grader.intake.resolve import Candidate, rank_candidates
+from grader.intake.resolve import rank_candidates
 from grader.intake.sources import SourceFile, read_source, source_from_cell_text
 from grader.intake.strip import DROP, KEEP_IMPORT, Stmt, classify_blocks
 

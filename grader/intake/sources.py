@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import io
-import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +19,6 @@ from grader.messages import Message, msg
 from grader.intake import notebooks
 from grader.intake.model import Origin
 
-_DEF_LINE = re.compile(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)?", re.MULTILINE)
-_CLASS_LINE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
 
 
 @dataclass
@@ -89,27 +86,6 @@ class SourceFile:
             if body:
                 return True
         return False
-
-    def rough_definitions(self) -> dict[str, list[tuple[str, ...]]]:
-        """Top-level def/class names, found by their `def` lines: works on unparsable code too."""
-        found: dict[str, list[tuple[str, ...]]] = {}
-        for block in self.blocks:
-            if block.tree is not None:
-                for node in block.tree.body:
-                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        found.setdefault(node.name, []).append(
-                            tuple(a.arg for a in node.args.posonlyargs + node.args.args))
-                    elif isinstance(node, ast.ClassDef):
-                        found.setdefault(node.name, []).append(())
-                continue
-            for match in _DEF_LINE.finditer(block.text):
-                params = tuple(p.split("=")[0].split(":")[0].strip()
-                               for p in (match.group(2) or "").split(",") if p.strip())
-                found.setdefault(match.group(1), []).append(
-                    tuple(p for p in params if p and not p.startswith("*")))
-            for match in _CLASS_LINE.finditer(block.text):
-                found.setdefault(match.group(1), []).append(())
-        return found
 
 
 def _push(stack: list[tuple[int, str]], level: int, text: str) -> None:
