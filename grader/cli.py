@@ -95,7 +95,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from grader.validate import validate
 
     assignment = resolve_assignment(args.assignment)
-    return 0 if validate(assignment, lang=args.lang, workers=args.workers) else 1
+    ok = validate(assignment, lang=args.lang, workers=args.workers, max_examples=args.max_examples,
+                  repeat=args.repeat)
+    return 0 if ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,7 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="grade the reference, the starter and the mutants")
     validate.add_argument("assignment")
     validate.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
+    validate.add_argument("--repeat", type=int, default=0,
+                          help="also grade the correct variants N times with other seeds (false fails)")
     common(validate)
+    validate.set_defaults(max_examples=10)
     validate.set_defaults(func=cmd_validate)
     return parser
 

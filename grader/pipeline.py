@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,6 +42,7 @@ class Options:
     lang: str = DEFAULT_LANGUAGE
     student_timeout: float | None = None  # whole-submission budget; None: from the manifest
     call_timeout: float | None = None  # per call into student code; None: the manifest's
+    seed: int | None = None  # None: deterministic grading; else a robustness run (seed per student)
 
 
 @dataclass
@@ -198,7 +200,9 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> 
                         "assignment": str(assignment.root), "reference": str(assignment.reference_dir.parent),
                         "submission": sub.to_json(), "hidden": options.include_hidden,
                         "max_examples": options.max_examples,
-                        "call_timeout": options.call_timeout}) + "\n")
+                        "call_timeout": options.call_timeout,
+                        "seed": None if options.seed is None
+                        else options.seed + zlib.crc32(sub.source.student_id.encode())}) + "\n")
                     proc.stdin.flush()
                 except (OSError, RuntimeError) as exc:
                     pool.kill(slot)

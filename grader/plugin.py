@@ -12,7 +12,8 @@ Tests are plain pytest functions, marked with the question they grade:
 
 Fixtures: `student` (proxy to the question's module in a fresh worker), `reference` (the reference
 module, imported here, in the trusted process; absent from student exports), `session` (the same
-worker, for drivers and scripts), `question`, `assignment`, `submission`.
+worker, for drivers and scripts), `source` (the prepared file as text, for static checks), `question`,
+`assignment`, `submission`.
 
 The plugin prints nothing: it records one `TestOutcome` per test, turning exceptions into feedback
 messages (`CheckFailed`, `PartialCredit`, student exceptions, timeouts, dead workers), with the
@@ -90,12 +91,13 @@ def load_reference(assignment: Assignment, module: str) -> Any:
 
 class GraderPlugin:
     def __init__(self, assignment: Assignment, submission: PreparedSubmission, jail: Jail,
-                 hidden_paths: tuple[str, ...] = (), grading: bool = True) -> None:
+                 hidden_paths: tuple[str, ...] = (), grading: bool = True, seed: int = 0) -> None:
         self.spec = assignment
         self.prepared = submission
         self.jail = jail
         self.hidden_paths = hidden_paths
         self.grading = grading
+        self.seed = seed
         self.outcomes: dict[str, TestOutcome] = {}
         self.collection_errors: list[str] = []
         limits = assignment.limits
@@ -156,7 +158,7 @@ class GraderPlugin:
         fatal = self.prepared.fatal.get(question.file)
         if fatal is not None:
             raise _NotGradable(fatal)
-        seed = int.from_bytes(hashlib.sha256(request.node.nodeid.encode()).digest()[:4], "big")
+        seed = int.from_bytes(hashlib.sha256(f"{self.seed}:{request.node.nodeid}".encode()).digest()[:4], "big")
         job = JobSpec(submission_dir=str(self.prepared.dir), limits=self.limits,
                       hidden_paths=self.hidden_paths, seed=seed)
         session = Session(self.jail, job)
@@ -182,6 +184,19 @@ class GraderPlugin:
     def reference(self, request: pytest.FixtureRequest):
         question = self.question_of(request.node)
         return load_reference(self.spec, question.module)
+
+    @pytest.fixture
+    def source(self, request: pytest.FixtureRequest) -> str:
+        """The text of the question's prepared file, for static checks (e.g. "no Python loop").
+
+        Read here as text and parsed with `ast` at most: never executed in this process.
+        """
+        question = self.question_of(request.node)
+        fatal = self.prepared.fatal.get(question.file)
+        if fatal is not None:
+            raise _NotGradable(fatal)
+        path = Path(self.prepared.dir) / question.file
+        return path.read_text(encoding="utf-8", errors="replace")
 
     # -- outcomes --------------------------------------------------------------------------------
 
@@ -310,16 +325,18 @@ def _falsifying_example(exc: BaseException | None) -> list[Message]:
     return []
 
 
-def hypothesis_profile(max_examples: int) -> None:
-    """Deterministic Hypothesis: same examples on every run, no database, no deadlines."""
+def hypothesis_profile(max_examples: int, derandomize: bool = True) -> None:
+    """Hypothesis for grading: no database, no deadlines; derandomized (the same examples on every
+    run) unless a run asks for a seed of its own (`validate --repeat` looks for false fails)."""
     from hypothesis import HealthCheck, settings
 
+    name = f"grader-{max_examples}-{'fixed' if derandomize else 'seeded'}"
     settings.register_profile(
-        f"grader-{max_examples}", max_examples=max_examples, derandomize=True, database=None,
+        name, max_examples=max_examples, derandomize=derandomize, database=None,
         deadline=None, print_blob=False, report_multiple_bugs=False,
         suppress_health_check=list(HealthCheck),
     )
-    settings.load_profile(f"grader-{max_examples}")
+    settings.load_profile(name)
 
 
 def support_path(assignment: Assignment) -> None:

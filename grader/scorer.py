@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
                 limits = dataclasses.replace(assignment.limits, call_timeout=float(job["call_timeout"]))
                 assignment = dataclasses.replace(assignment, limits=limits)
             result = run_tests(assignment, submission, jail, include_hidden=job.get("hidden", True),
-                               max_examples=int(job.get("max_examples", 20)))
+                               max_examples=int(job.get("max_examples", 20)),
+                               seed=job.get("seed"))
             answers.write(json.dumps(result.to_json()) + "\n")
         except Exception as exc:  # ours: reported, never scored as the student's 0 silently
             answers.write(json.dumps({"harness_error": f"{type(exc).__name__}: {exc}",

