@@ -10,7 +10,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from grader.checks import PartialCredit, expect_close, expect_unchanged, fail, gradients, text
 from tp_nn_support import (OUTPUT_KEYS, PARAM_KEYS, accuracy, circles, detect_layout, network,
@@ -220,6 +220,7 @@ def test_backward_matches_autograd(student, reference, question, case):
 
 
 @pytest.mark.question("backward")
+@settings(max_examples=5)  # a float64 cross-check of the autograd test above: a few cases suffice
 @given(network(max_n=4, dtype=torch.float64))
 def test_backward_matches_finite_differences(student, reference, question, case):
     """the gradients agree with finite differences of the loss (float64)"""
