@@ -113,6 +113,10 @@ register({
         "en": "all checks passed",
         "fr": "toutes les vérifications réussies",
     },
+    "graded_from": {
+        "en": "graded: {function} from {origin}",
+        "fr": "noté : {function} pris dans {origin}",
+    },
     "not_graded": {
         "en": "not graded: {reason}",
         "fr": "non noté : {reason}",

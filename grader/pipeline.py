@@ -66,6 +66,13 @@ def build_report(assignment: Assignment, prepared: intake.PreparedSubmission,
         fatal = prepared.fatal.get(question.file)
         if fatal is not None and not any(o.question == question.id for o in outcomes):
             scores[question.id].feedback = [fatal]
+        # Where each graded function came from, when that is not simply the expected file:
+        # a notebook cell, a renamed file, one of several definitions.
+        origins = prepared.origins.get(question.id, {})
+        shown = [msg("graded_from", function=name, origin=origin.describe())
+                 for name, origin in origins.items()
+                 if origin.cell is not None or origin.file != question.file]
+        scores[question.id].feedback[:0] = shown
     errors = []
     if result and result.collection_errors:
         errors += result.collection_errors

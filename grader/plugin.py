@@ -227,6 +227,8 @@ class GraderPlugin:
             return base
         base.fraction = 0.0
         exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, StudentError):
+            self._to_original_lines(exc)
         name = _test_title(item)
         messages, harness = _explain(exc, call)
         if isinstance(exc, PartialCredit):
@@ -238,6 +240,18 @@ class GraderPlugin:
         base.messages += _falsifying_example(exc)
         base.harness_error = harness
         return base
+
+
+    def _to_original_lines(self, exc: StudentError) -> None:
+        """Point the student's frames at their own file, cell and line, not at the prepared module."""
+        for frame in exc.frames:
+            if frame.line is None:
+                continue
+            origin = self.prepared.origin_of_line(frame.file, frame.line)
+            if origin is not None:
+                frame.file = origin.file if origin.cell is None else f"{origin.file}, cell {origin.cell}"
+                frame.line = origin.line
+        exc.args = (exc.summary(),)
 
 
 def _test_title(item: pytest.Item) -> str:
