@@ -61,6 +61,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     result = run_batch(assignment, Path(args.submissions), out, options, Progress())
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    for layer in result.confinement.get("skipped", []):
+        print(f"warning: sandbox layer not applied on this machine: {layer} (see README)", file=sys.stderr)
     print(f"{assignment.id}: {len(result.reports)} submissions graded in {result.seconds:.1f} s; "
           f"reports in {out}/, gradebook {result.gradebook}")
     if result.harness_errors:

@@ -52,6 +52,7 @@ class BatchResult:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     test_seconds: float = 0.0  # summed over tests: time inside the tests' call phase
+    confinement: dict = field(default_factory=dict)  # layers applied to workers: "applied", "skipped"
 
     @property
     def harness_errors(self) -> int:
@@ -172,7 +173,7 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
             else:
                 gradable.append(sub)
         if gradable:
-            _grade_all(assignment, gradable, options, finish)
+            batch.confinement = _grade_all(assignment, gradable, options, finish)
         batch.gradebook = gradebook.build(out_dir, list(assignment.questions))
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -187,8 +188,9 @@ def _student_budget(assignment: Assignment, options: Options) -> float:
     return max(300.0, assignment.limits.test_timeout * 4 * max(1, len(assignment.questions)))
 
 
-def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> None:
+def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> dict:
     jail = Jail.start(preload=list(assignment.preload))
+    confinement = jail.probe()
     pool = ScorerPool(jail, min(options.workers, len(subs)))
     queue = list(subs)
     attempts: dict[str, int] = {}
@@ -242,6 +244,7 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> 
         selector.close()
         pool.close()
         jail.close()
+    return confinement
 
 
 def _retry_or_fail(sub, attempts: dict, queue: list, finish, reason: str) -> None:

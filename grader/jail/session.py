@@ -104,6 +104,16 @@ class Jail:
             raise HarnessError(f"the zygote could not start a worker: {answer.get('error')}")
         return WorkerConnection(ours, answer["pid"], fds[0] if fds else None, job.limits)
 
+    def probe(self, limits: Limits = Limits()) -> dict:
+        """Start one worker on an empty folder: which confinement layers this machine applies."""
+        empty = tempfile.mkdtemp(prefix="grader-probe-")
+        try:
+            worker = self.spawn(JobSpec(submission_dir=empty, limits=limits))
+            worker.kill()
+            return dict(worker.confinement)
+        finally:
+            shutil.rmtree(empty, ignore_errors=True)
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
