@@ -23,7 +23,9 @@ from grader.pipeline import Options, run_batch
 PROJECT = Path(__file__).resolve().parent.parent
 TP_NN = PROJECT / "assignments" / "tp_nn"
 EXAMPLES = PROJECT / "submissions" / "tp_nn"
-FULL = {"init_params": 2, "forward": 4, "loss_accuracy": 3, "backward": 5, "sgd": 2, "train_circles": 4}
+FULL = {"init_params": 2, "forward": 4, "loss_accuracy": 3, "backward": 5, "sgd": 2, "train_circles": 4,
+        "autograd": 3, "nn_model": 3, "optim": 2, "mnist": 2, "svm_bonus": 1}
+PARTS = ("tp_nn_autograd.py", "tp_nn_modules.py", "tp_nn_optim.py", "tp_nn_svm.py")  # parts 2.2-2.6
 
 HOSTILE = {
     # Exits at import: the module cannot be loaded, every question 0, the batch goes on.
@@ -35,8 +37,14 @@ HOSTILE = {
 }
 
 
-def _alice() -> str:
-    return (EXAMPLES / "alice_correct" / "tp_nn.py").read_text()
+def _alice(name: str = "tp_nn.py") -> str:
+    return (EXAMPLES / "alice_correct" / name).read_text()
+
+
+def _alice_parts(folder: Path) -> None:
+    """Alice's correct files for parts 2.2 to 2.6, so that a hostile part 2.1 is all that differs."""
+    for name in PARTS:
+        (folder / name).write_text(_alice(name))
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +58,9 @@ def batch(tmp_path_factory):
     (subs / "exit_in_call").mkdir()
     (subs / "exit_in_call" / "tp_nn.py").write_text(_alice().replace(
         "def sgd(params, grads, eta):\n", "def sgd(params, grads, eta):\n    import os\n    os._exit(0)\n"))
+    _alice_parts(subs / "exit_in_call")
     (subs / "monkeypatch").mkdir()
+    _alice_parts(subs / "monkeypatch")
     (subs / "monkeypatch" / "tp_nn.py").write_text(textwrap.dedent("""
         import torch, numpy, torch.testing
         torch.allclose = lambda *a, **k: True
@@ -58,6 +68,15 @@ def batch(tmp_path_factory):
         numpy.allclose = lambda *a, **k: True
         torch.Tensor.__eq__ = lambda self, other: torch.ones((), dtype=torch.bool)
     """) + _alice().replace('outputs["h"] = torch.tanh(outputs["htilde"])', 'outputs["h"] = outputs["htilde"]'))
+    # The same patches in part 2.3, whose model ends with a softmax: nn_model is lost all the same.
+    (subs / "monkeypatch" / "tp_nn_modules.py").write_text(textwrap.dedent("""
+        import torch, numpy, torch.testing
+        torch.allclose = lambda *a, **k: True
+        torch.testing.assert_close = lambda *a, **k: None
+        numpy.allclose = lambda *a, **k: True
+    """) + _alice("tp_nn_modules.py").replace(
+        "return self.output(torch.tanh(self.hidden(x)))",
+        "return torch.softmax(self.output(torch.tanh(self.hidden(x))), dim=1)"))
     (subs / "empty_folder").mkdir()
     out = tmp_path_factory.mktemp("reports")
     assignment = assignment_model.load(TP_NN)
@@ -81,11 +100,13 @@ EXPECTED = {
 }
 # Which questions each wrong submission must lose points on; every other one keeps full marks.
 LOSES = {
-    "carol_softmax_dim0": {"forward", "train_circles"},
-    "dave_summed_loss": {"loss_accuracy", "backward"},
+    "carol_softmax_dim0": {"forward", "train_circles", "autograd", "nn_model"},  # + not leaves, softmax in the model
+    "dave_summed_loss": {"loss_accuracy", "backward", "autograd", "svm_bonus"},  # + no grad.zero_(), linear SVM
     "eve_infinite_loop": {"forward", "train_circles"},
+    "heidi_handout_literal": {"nn_model"},  # the handout's sgd: model.zero_grad() inside the loop
+    "ivan_optim_subset": {"nn_model", "optim", "mnist"},  # no model.zero_grad(); optimizer on the last layer
     "exit_in_call": {"sgd", "train_circles"},
-    "monkeypatch": {"forward", "train_circles"},
+    "monkeypatch": {"forward", "train_circles", "nn_model"},
 }
 
 
@@ -121,6 +142,16 @@ def test_feedback_names_the_cause(batch):
     assert "template" in feedback("grace_blank", "forward")
     assert "failing input" in feedback("carol_softmax_dim0", "forward")
     assert "Traceback" not in (out / "carol_softmax_dim0.md").read_text()
+    # parts 2.2 to 2.6: the classic bugs are named
+    assert "ends with a softmax" in feedback("carol_softmax_dim0", "nn_model")
+    assert "not a leaf" in feedback("carol_softmax_dim0", "autograd")
+    assert "model.zero_grad()" in feedback("ivan_optim_subset", "nn_model")
+    assert "were not reset" in feedback("dave_summed_loss", "autograd")
+    assert "linearly separable" in feedback("dave_summed_loss", "svm_bonus")
+    assert "zero_grad() inside the loop" in feedback("heidi_handout_literal", "nn_model")
+    assert "updates 2 of the model's 4 parameters" in feedback("ivan_optim_subset", "optim")
+    assert "MNIST" in feedback("ivan_optim_subset", "mnist")
+    assert "template" in feedback("grace_blank", "nn_model")
 
 
 def test_reports_and_gradebook(batch):
@@ -129,7 +160,7 @@ def test_reports_and_gradebook(batch):
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert {r["student"] for r in rows} == {p.stem for p in out.glob("*.json")}
     alice = next(r for r in rows if r["student"] == "alice_correct")
-    assert float(alice["total"]) == float(alice["max"]) == 20.0
+    assert float(alice["max"]) == 30.0 and float(alice["total"]) == 31.0  # the bonus point is on top
     report = json.loads((out / "alice_correct.json").read_text())
     assert set(report) >= {"student", "assignment", "score", "max_score", "questions"}
     assert (out / "alice_correct.md").read_text().startswith("# tp_nn")
@@ -151,13 +182,21 @@ def test_export_student_holds_no_solution(tmp_path):
     files = [p for p in kit.rglob("*") if p.is_file()]
     names = {str(p.relative_to(kit)) for p in files}
     assert "starter/tp_nn.py" in names and "assignments/tp_nn/tests/public/test_public_tp_nn.py" in names
+    assert all(f"starter/{name}" in names for name in PARTS)
     assert not any("hidden" in n or "mutants" in n or n.startswith("reference") for n in names)
-    reference_body = (PROJECT / "reference/tp_nn/tp_nn.py").read_text()
-    signature_line = "grad_htilde = (grad_ytilde @ params[\"Wy\"]) * (1 - outputs[\"h\"] ** 2)"
-    assert signature_line in reference_body
+    signature_lines = {
+        "tp_nn.py": "grad_htilde = (grad_ytilde @ params[\"Wy\"]) * (1 - outputs[\"h\"] ** 2)",
+        "tp_nn_autograd.py": "value.grad.zero_()",
+        "tp_nn_modules.py": "model.zero_grad()  # after the loop",
+        "tp_nn_optim.py": "optim = torch.optim.SGD(model.parameters(), lr=eta)",
+        "tp_nn_svm.py": 'svm.SVC(kernel="rbf", C=1.0, gamma="scale")',
+    }
+    for name, line in signature_lines.items():
+        assert line in (PROJECT / "reference/tp_nn" / name).read_text()
     for path in files:
         if path.suffix in (".py", ".toml", ".md"):
-            assert signature_line not in path.read_text(errors="replace"), path
+            content = path.read_text(errors="replace")
+            assert not any(line in content for line in signature_lines.values()), path
 
 
 def test_check_runs_the_public_tests_only(tmp_path):
@@ -166,7 +205,7 @@ def test_check_runs_the_public_tests_only(tmp_path):
                           cwd=PROJECT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
-    assert report["score"] == report["max_score"]
+    assert all(q["score"] == q["max_score"] for q in report["questions"].values()), report["questions"]
     blank = subprocess.run([sys.executable, "-m", "grader", "check", "tp_nn",
                             str(EXAMPLES / "grace_blank"), "--lang", "fr"],
                            cwd=PROJECT, capture_output=True, text=True, timeout=300)

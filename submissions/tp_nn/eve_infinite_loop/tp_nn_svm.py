@@ -1,0 +1,9 @@
+# Correct (the same as alice_correct): only eve's forward of part 2.1 loops forever.
+# Part 2.6 (bonus), correct: an RBF kernel.
+from sklearn import svm
+
+
+def train_svm(Xtrain, ytrain):
+    model = svm.SVC(kernel="rbf", C=10)
+    model.fit(Xtrain, ytrain)
+    return model
