@@ -72,7 +72,7 @@ def build_report(assignment: Assignment, prepared: intake.PreparedSubmission,
         origins = prepared.origins.get(question.id, {})
         shown = [msg("graded_from", function=name, origin=origin.describe())
                  for name, origin in origins.items()
-                 if origin.cell is not None or origin.file != question.file]
+                 if not name.startswith("__") and (origin.cell is not None or origin.file != question.file)]
         scores[question.id].feedback[:0] = shown
     errors = []
     if result and result.collection_errors:

@@ -237,7 +237,7 @@ class GraderPlugin:
             base.messages = list(messages)  # said once per question, not once per test
         else:
             base.messages = [msg("test_failed", test=name, reason=m) for m in messages]
-        base.messages += _falsifying_example(exc)
+        base.messages += _falsifying_example(exc, set(getattr(item, "fixturenames", ())))
         base.harness_error = harness
         return base
 
@@ -320,8 +320,9 @@ _ARGUMENT = re.compile(r"^    (\w+)=")
 _FIXTURES = {"student", "reference", "session", "question", "assignment", "submission"}
 
 
-def _falsifying_example(exc: BaseException | None) -> list[Message]:
-    """The smallest failing input from Hypothesis's note, without our own fixtures."""
+def _falsifying_example(exc: BaseException | None, fixtures: set[str] = frozenset()) -> list[Message]:
+    """The smallest failing input from Hypothesis's note, without the test's fixtures (which would
+    show the grader's objects, and paths a student has no business seeing)."""
     for note in getattr(exc, "__notes__", None) or []:
         match = _FALSIFYING.match(note.strip())
         if not match:
@@ -333,7 +334,8 @@ def _falsifying_example(exc: BaseException | None) -> list[Message]:
                 arguments.append((start.group(1), [line.strip()]))
             elif arguments and line.strip():
                 arguments[-1][1].append(line.strip())
-        shown = " ".join(" ".join(parts).rstrip(",") for name, parts in arguments if name not in _FIXTURES)
+        hidden = _FIXTURES | set(fixtures)
+        shown = " ".join(" ".join(parts).rstrip(",") for name, parts in arguments if name not in hidden)
         if shown:
             return [msg("falsifying_example", example=shown[:600])]
     return []

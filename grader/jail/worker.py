@@ -198,7 +198,11 @@ class Worker:
         with open(path, encoding="utf-8") as handle:
             source = handle.read()
         namespace: dict[str, Any] = {"__name__": "__main__", "__file__": path}
-        exec(compile(source, path, "exec"), namespace)
+        try:
+            exec(compile(source, path, "exec"), namespace)
+        except SystemExit as stop:
+            if stop.code not in (None, 0):
+                raise  # sys.exit(0) / quit() at the end of a script is its normal end
         wanted = request.get("variables", [])
         return {name: namespace[name] for name in wanted if name in namespace}
 
