@@ -97,7 +97,7 @@ def test_feedback_names_the_convention_and_the_cause(batch):
     dave = feedback(out, "dave_wrong_functions", "broadcasting")
     assert "pad the shorter shape on the left" in dave
     assert "ajoute_colonne(A" in dave and "ComputeCatPerPixel" in dave
-    assert "element(a, x=1, y=0)" in feedback(out, "erin_loops", "tensors")
+    assert "the row index comes first" in feedback(out, "erin_loops", "tensors")
     assert "Python loop" in feedback(out, "erin_loops", "graph_linear")
     assert "Python loop" in feedback(out, "erin_loops", "spiral_vectorized")
     assert "sample by sample" in feedback(out, "carol_course_template", "neq_vectorized")

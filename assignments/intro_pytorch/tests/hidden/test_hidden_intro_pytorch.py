@@ -18,10 +18,9 @@ from grader.errors import StudentError
 from grader.plugin import load_reference
 from intro_pytorch_support import (CATEGORIES_TIMEOUT, DRIVERS, HIDDEN_SIZES, MODULE, NEQ_MAX_ITERATIONS,
                                    NEQ_REF, NEQ_TOLERANCE, NEQ_X, NEQ_Y, SPIRAL_ACCURACY, SPIRAL_TIMEOUT,
-                                   accuracy, categories_points, converged_at, expect_no_loop,
-                                   find_linear_2_3, find_two_layers,
-                                   linear_layers, neq_training, pixel_grid, shape_pairs, shapes_of,
-                                   spiral, spiral_held_out, tensors, work)
+                                   accuracy, categories_points, converged_at, expect_no_loop, find_linear_2_3,
+                                   find_two_layers, linear_layers, neq_training, pixel_grid, shape_pairs,
+                                   shapes_of, spiral, spiral_held_out, tensors, work)
 
 
 @pytest.fixture
@@ -54,6 +53,56 @@ def nested(draw):
     shape = tuple(draw(st.lists(small, min_size=1, max_size=3)))
     values = draw(st.lists(st.integers(-50, 50), min_size=math.prod(shape), max_size=math.prod(shape)))
     return np.array(values).reshape(shape).tolist(), shape
+
+
+@st.composite
+def indexing_case(draw):
+    """(A (n, m), x, y, a value, a list of row indices, a threshold)."""
+    n, m = draw(st.integers(1, 6)), draw(st.integers(1, 7))
+    return (draw(tensors((n, m), 9.0)), draw(st.integers(0, m - 1)), draw(st.integers(0, n - 1)),
+            draw(st.integers(-99, 99)), draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4)),
+            draw(st.floats(-9, 9, width=32)))
+
+
+@st.composite
+def views_case(draw):
+    """(T (n, m), k <= min(n, m), a row i)."""
+    n, m = draw(st.integers(2, 6)), draw(st.integers(2, 6))
+    return draw(tensors((n, m))), draw(st.integers(1, min(n, m))), draw(st.integers(0, n - 1))
+
+
+@st.composite
+def broadcast_case(draw):
+    """(A (n, m), a number, a column (n,), a row (m,), a vector (p,)); often square, where a wrong
+    broadcast still runs, with wrong values."""
+    n, m, p = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        m = n
+    return (draw(tensors((n, m), 9.0)), draw(st.floats(-9, 9, width=32)), draw(tensors((n,), 9.0)),
+            draw(tensors((m,), 9.0)), draw(tensors((p,), 9.0)))
+
+
+@st.composite
+def neq_case(draw):
+    """(x, y, ref, a) for n samples, some with x = y, the answers right or all wrong."""
+    n = draw(st.integers(1, 8))
+    xs = draw(tensors((n,), 5.0))
+    ys = torch.where(draw(tensors((n,), 1.0)) > 0, xs, draw(tensors((n,), 5.0)))
+    rs = (xs != ys).float()
+    if draw(st.booleans()):
+        rs = 1 - rs
+    return xs, ys, rs, draw(st.floats(0, 2, width=32))
+
+
+def expect_element(got, A, x, y):
+    """element(A, x, y) is A[y, x]; say so when the student's is A[x, y]."""
+    if torch.as_tensor(got).numel() == 1 and x < A.shape[0] and y < A.shape[1] and \
+            float(torch.as_tensor(got).reshape(-1)[0]) == float(A[x, y]) != float(A[y, x]):
+        fail(text(f"element(A, x={x}, y={y}) returned A[{x}, {y}] = {float(A[x, y]):g}: column x of row y "
+                  f"is A[y, x] = {float(A[y, x]):g} (1.6: the row index comes first)",
+                  f"element(A, x={x}, y={y}) a renvoyé A[{x}, {y}] = {float(A[x, y]):g} : la colonne x de la "
+                  f"rangée y est A[y, x] = {float(A[y, x]):g} (1.6 : l'indice de rangée vient d'abord)"))
+    expect_equal(got, A[y, x], name=f"element(A, x={x}, y={y})")
 
 
 @pytest.mark.question("tensors")
@@ -98,19 +147,17 @@ def test_indexing_slicing_and_selection(work, ref):
     mod = work.module
 
     @examples(0.5, shrink=False)
-    @given(st.integers(1, 6), st.integers(1, 7), st.data())
-    def check(n, m, data):
-        A = data.draw(tensors((n, m), 9.0))
-        x, y = data.draw(st.integers(0, m - 1)), data.draw(st.integers(0, n - 1))
-        expect_equal(mod.element(A, x, y), ref.element(A, x, y), name=f"element(A, x={x}, y={y})")
-        value = data.draw(st.integers(-99, 99))
+    @given(indexing_case())
+    def check(case):
+        A, x, y, value, indices, threshold = case
+        n, m = A.shape
+        expect_element(mod.element(A, x, y), A, x, y)
         _, (after, _) = mod.affecte_colonnes_paires.observe(A.clone(), value)
         expect_equal(after, ref.affecte_colonnes_paires(A.clone(), value),
                      name=f"A after affecte_colonnes_paires(A, {value}) (A of shape {(n, m)})")
-        indices = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4))
         expect_equal(mod.selection_indices(A, indices), ref.selection_indices(A, indices),
                      name=f"selection_indices(A, {indices})")
-        mask = A > data.draw(st.floats(-9, 9, width=32))
+        mask = A > threshold
         expect_equal(mod.selection_booleens(A, mask), ref.selection_booleens(A, mask),
                      name="selection_booleens(A, masque)")
 
@@ -148,10 +195,9 @@ def test_copies_and_views(work, ref):
     check_one(torch.arange(12.0).reshape(3, 4), 2, 1)   # copy or view: the same answer for any T
 
     @examples(0.3, shrink=False)
-    @given(st.integers(2, 6), st.integers(2, 6), st.data())
-    def check(n, m, data):
-        T = data.draw(tensors((n, m)))
-        check_one(T, data.draw(st.integers(1, min(n, m))), data.draw(st.integers(0, n - 1)))
+    @given(views_case())
+    def check(case):
+        check_one(*case)
 
     check()
 
@@ -208,14 +254,11 @@ def test_worked_examples_against_the_reference(work, ref):
     mod = work.module
 
     @examples(0.5, shrink=False)
-    @given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.booleans(), st.data())
-    def check(n, m, p, square, data):
-        if square:
-            m = n  # where a wrong broadcast still runs, with wrong values
-        A = data.draw(tensors((n, m), 9.0))
-        v = data.draw(st.floats(-9, 9, width=32))
+    @given(broadcast_case())
+    def check(case):
+        A, v, col, row, vec = case
+        (n, m), p = A.shape, len(vec)
         expect_close(mod.ajoute_valeur(A, v), ref.ajoute_valeur(A, v), name="ajoute_valeur(A, v)")
-        col, row, vec = data.draw(tensors((n,), 9.0)), data.draw(tensors((m,), 9.0)), data.draw(tensors((p,), 9.0))
         expect_close(mod.ajoute_colonne(A, col), ref.ajoute_colonne(A, col),
                      name=f"ajoute_colonne(A {(n, m)}, v {(n,)})")
         expect_close(mod.ajoute_ligne(A, row), ref.ajoute_ligne(A, row), name=f"ajoute_ligne(A {(n, m)}, v {(m,)})")
@@ -570,13 +613,10 @@ def test_vectorized_neq_error_matches_the_handout(work, ref, question):
         absolute = _close(first, ab) and not _close(first, sq)
 
         @examples(shrink=False)
-        @given(st.integers(1, 8), st.floats(0, 2, width=32), st.data())
-        def check(n, a, data):
-            xs = data.draw(tensors((n,), 5.0))
-            ys = torch.where(data.draw(tensors((n,), 1.0)) > 0, xs, data.draw(tensors((n,), 5.0)))
-            rs = (xs != ys).float()
-            if data.draw(st.booleans()):
-                rs = 1 - rs
+        @given(neq_case())
+        def check(case):
+            xs, ys, rs, a = case
+            n = len(xs)
             estim = ref.f(xs, ys, torch.tensor([a]))
             expected = torch.sum(torch.abs(estim - rs)) if absolute else torch.sum(ref.Err(estim, rs))
             expect_close(m.ErrTot_vectorisee(xs, ys, rs, torch.tensor([a])), expected,

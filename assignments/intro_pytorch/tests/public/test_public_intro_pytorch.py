@@ -13,11 +13,10 @@ import torch
 
 from grader.checks import expect_close, expect_equal, expect_shape, fail, text
 from grader.errors import StudentError
-from intro_pytorch_support import (DRIVERS, HIDDEN_SIZES, MODULE, NEQ_MAX_ITERATIONS, NEQ_TOLERANCE,
-                                   SPIRAL_ACCURACY, SPIRAL_TIMEOUT, CATEGORIES_TIMEOUT, accuracy,
-                                   categories_points, converged_at, expect_no_loop,
-                                   find_linear_2_3, find_two_layers,
-                                   neq_training, shapes_of, spiral, spiral_held_out, work)
+from intro_pytorch_support import (CATEGORIES_TIMEOUT, DRIVERS, HIDDEN_SIZES, MODULE, NEQ_MAX_ITERATIONS,
+                                   NEQ_TOLERANCE, SPIRAL_ACCURACY, SPIRAL_TIMEOUT, accuracy, categories_points,
+                                   converged_at, expect_no_loop, find_linear_2_3, find_two_layers, neq_training,
+                                   shapes_of, spiral, spiral_held_out, work)
 
 # -- 1. tensors ------------------------------------------------------------------------------------
 
@@ -55,7 +54,13 @@ def test_creation_conversion_indexing_and_slicing(work):
     L = [[[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2]], [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2]]]
     expect_equal(list(work.module.taille(L)), [2, 3, 4], name="taille(L)")
     a = torch.tensor([[1, 2, 3, 4], [6, 7, 8, 9]])
-    expect_equal(work.module.element(a, 1, 0), 2, name="element(a, x=1, y=0)")
+    got = work.module.element(a, 1, 0)
+    if isinstance(got, (int, float, torch.Tensor)) and torch.as_tensor(got).numel() == 1 and int(got) == 6:
+        fail(text("element(a, x=1, y=0) returned a[1, 0] = 6: column x of row y is a[y, x] = 2 "
+                  "(1.6: the row index comes first)",
+                  "element(a, x=1, y=0) a renvoyé a[1, 0] = 6 : la colonne x de la rangée y est a[y, x] = 2 "
+                  "(1.6 : l'indice de rangée vient d'abord)"))
+    expect_equal(got, 2, name="element(a, x=1, y=0)")
     expect_equal(work.module.element(a, 3, 1), 9, name="element(a, x=3, y=1)")
     a = torch.tensor([[10, 11, 12, 13, 14, 15], [20, 21, 22, 23, 24, 25],
                       [30, 31, 32, 33, 34, 35], [40, 41, 42, 43, 44, 45]])
