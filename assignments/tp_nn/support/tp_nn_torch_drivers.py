@@ -155,7 +155,7 @@ def optim_steps(modules, nx, nh, ny, eta, state, X, Y, steps=2):
         L, _ = tp.loss_accuracy(loss, model(X), Y)
         L.backward()
         optim.step()
-        losses.append(float(L))
+        losses.append(L.detach().clone())  # a tensor: compared at the tolerance of its dtype
     return {"output": first, "losses": losses,
             "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
 
