@@ -81,7 +81,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(args.lang), indent=2, ensure_ascii=False))
     else:
         print(text)
-    return 0 if report.score >= report.max_score else 1
+    # Every regular question at full marks: bonus points must not hide a failed check.
+    complete = all(q.score >= q.max_score for q in report.questions.values() if not q.bonus)
+    return 0 if complete else 1
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -93,6 +93,7 @@ EXPECTED = {
     "zz_reference": FULL,
     "alice_correct": FULL,
     "bob_transposed": FULL,
+    "judy_one_file": FULL,  # every part in one file, the handout's names redefined part after part
     "grace_blank": {q: 0 for q in FULL},
     "frank_syntax_error": {q: 0 for q in FULL},
     "exit_at_import": {q: 0 for q in FULL},

@@ -22,7 +22,7 @@ from tp_nn_support import PARAM_KEYS, circles, one_hot, sizes
 
 # -- drivers ---------------------------------------------------------------------------------------
 
-DRIVER_TIMEOUT = 20  # seconds for one driver call (the MNIST training has its own)
+DRIVER_TIMEOUT = None  # the manifest's call_timeout: the drivers but MNIST's take milliseconds
 
 
 @functools.cache
@@ -30,7 +30,7 @@ def driver_source() -> str:
     return inspect.getsource(drivers)
 
 
-def run_driver(session, module: str, entry: str, *args, timeout: float = DRIVER_TIMEOUT, **kwargs):
+def run_driver(session, module: str, entry: str, *args, timeout: float | None = DRIVER_TIMEOUT, **kwargs):
     """Run `entry` of tp_nn_torch_drivers in the student's worker, next to the student's `module`."""
     return session.run_driver(driver_source(), entry, [module], *args, timeout=timeout,
                               filename="tp_nn_torch_drivers.py", **kwargs)
@@ -303,7 +303,6 @@ def close_to(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
         return False
 
 
-
 # -- 2.2: checks shared by the public and the hidden tests ----------------------------------------
 
 def check_autograd_params(info: dict, nx: int, nh: int, ny: int) -> None:
@@ -323,7 +322,9 @@ def check_autograd_params(info: dict, nx: int, nh: int, ny: int) -> None:
                       f"params[{key!r}] est un {entry.get('type')}, pas un tenseur"))
         shape = tuple(entry["shape"])
         size = {"bh": nh, "by": ny}.get(key)
-        if (key in accepted and shape not in accepted[key]) or (size and (math.prod(shape) != size or len(shape) > 2)):
+        wrong_weight = key in accepted and shape not in accepted[key]
+        wrong_bias = size is not None and (math.prod(shape) != size or len(shape) > 2)
+        if wrong_weight or wrong_bias:
             expected = accepted[key][0] if key in accepted else (size,)
             fail(text(f"params[{key!r}] has shape {shape}, {expected} expected",
                       f"params[{key!r}] a la taille {shape}, {expected} attendu"))
@@ -378,12 +379,15 @@ def check_autograd_steps(records: list, expected: list[dict], eta: float) -> Non
 # -- 2.5: the MNIST question's settings and measurement ---------------------------------------------
 
 # The grader's loop (tp_nn_torch_drivers.train_mnist): 4 epochs of mini-batches of 50 over 4,000
-# digits, nh = 50, eta = 0.5. Measured on 2 cores: about 0.5 s of training in the worker.
+# digits, nh = 50, eta = 0.5: about 0.4 s of training in the worker (one thread), data included.
 MNIST_SETTINGS = {"nh": 50, "eta": 0.5, "epochs": 4, "batch": 50}
-# The reference reaches 88.6-91.5 % on the 1,000 test digits (20 seeds). A correct variant trained
-# with the same seed differs from it by at most 1.2 points (another order of layer creation) to
-# 2.9 points (another initialisation, N(0, 0.3)); 5 points leaves room for both. Bugs that matter
-# fall well below: the optimizer over the last layer only, about 73 %.
+MNIST_TIMEOUT = 60  # seconds for that training in the worker, room for a loaded machine
+# The reference reaches 88.6-91.5 % on the 1,000 test digits (seeds 0-19). Correct variants trained
+# with the same seed differ from it by at most 1.2 points (layers built in another order, hence other
+# initial weights: tests/test_tp_nn_training_stability.py) to 3.0 points (weights re-drawn from
+# N(0, 0.3); a softmax left in the model, which the optim question catches); 5 points leaves room
+# for them. Bugs that matter fall well below: lr = 0.01 whatever eta, 10 to 17 points; the optimizer
+# over the last layer only, about 16.
 MNIST_MARGIN = 0.05
 
 
@@ -406,8 +410,6 @@ def mnist_accuracy(reference, state: dict) -> float:
         predicted = model(Xtest.float() / 255).argmax(dim=1)
     return fraction_correct(predicted, ytest)
 
-
-MNIST_TIMEOUT = 60  # seconds for the training in the worker (about 0.5 s on an idle core)
 
 
 def train_on_mnist(session, reference, seed: int = 0) -> tuple[float, float]:

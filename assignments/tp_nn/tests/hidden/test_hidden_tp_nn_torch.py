@@ -76,10 +76,14 @@ def explain_output(out, expected, params, X) -> None:
                   "the output layer's affine map, the loss does the rest",
                   "le modèle finit par une Sigmoid (l'exemple de l'énoncé, à adapter) : ce réseau s'arrête "
                   "à la transformation affine de sortie, la loss fait le reste"))
-    for name, activation in (("ReLU", torch.relu), ("no activation", lambda h: h)):
-        if close_to(out, activation(hidden) @ params["Wy"].T + params["by"]):
-            fail(text(f"the hidden layer uses {name} instead of tanh (the network of part 1: Linear, Tanh, Linear)",
-                      f"la couche cachée utilise {name} au lieu de tanh (le réseau de la partie 1 : Linear, Tanh, Linear)"))
+    if close_to(out, torch.relu(hidden) @ params["Wy"].T + params["by"]):
+        fail(text("the hidden layer uses ReLU (the handout's example, to adapt) instead of tanh: the network "
+                  "of part 1 is Linear, Tanh, Linear",
+                  "la couche cachée utilise ReLU (l'exemple de l'énoncé, à adapter) au lieu de tanh : le réseau "
+                  "de la partie 1 est Linear, Tanh, Linear"))
+    if close_to(out, hidden @ params["Wy"].T + params["by"]):
+        fail(text("the hidden layer has no activation: the network of part 1 is Linear, Tanh, Linear",
+                  "la couche cachée n'a pas d'activation : le réseau de la partie 1 est Linear, Tanh, Linear"))
 
 
 @pytest.mark.question("nn_model")
@@ -98,7 +102,7 @@ def test_model_matches_reference(student, reference, case):
 
 
 def _loss_case(student, reference, logits, Y):
-    n, ny = Y.shape
+    ny = Y.shape[1]
     _, loss = unpack(student.init_model(2, 3, ny), 2, "init_model", "(model, loss)")
     expected = reference.loss_accuracy(reference.init_model(2, 3, ny)[1], logits, Y)
     with torch_hints():
@@ -123,7 +127,9 @@ def test_loss_accuracy_matches_reference(student, reference, case):
                       f"en one-hot, sur les logits, la loss de l'énoncé est torch.nn.CrossEntropyLoss"))
         labels = Y.argmax(dim=1)
         if close_to(L, torch.nn.functional.cross_entropy(torch.softmax(logits, dim=1), labels)):
-            fail(SOFTMAX_IN_MODEL)
+            fail(text("loss_accuracy applies a softmax to Yhat before CrossEntropyLoss, which applies it "
+                      "again: give the loss the logits", "loss_accuracy applique un softmax à Yhat avant "
+                      "CrossEntropyLoss, qui l'applique à nouveau : donnez les logits à la loss"))
         if Y.shape[0] > 1 and close_to(L, expected_L * Y.shape[0]):
             fail(text("L is the sum over the batch: the mean is expected (reduction='mean', the default)",
                       "L est la somme sur le batch : la moyenne est attendue (reduction='mean', par défaut)"))
