@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import assignment as assignment_model  # noqa: E402
-from grader.pipeline import Options, run_batch  # noqa: E402
+from grader.options import Options  # noqa: E402
+from grader.pipeline import run_batch  # noqa: E402
 
 
 def main() -> None:

@@ -1,4 +1,12 @@
-"""An assignment is data: `assignments/<id>/assignment.toml`, its tests, its starter, its mutants.
+"""An assignment is one folder of data: `assignments/<id>/`.
+
+    assignment.toml     the manifest (below)
+    reference/          the reference solution, one file per manifest file (never sent to a worker,
+                        never exported)
+    starter/            what students receive
+    tests/public/       tests students may run · tests/hidden/: the grading tests
+    support/            modules the tests import (strategies, data, drivers)
+    mutants/            mutants.toml, variants.toml, folders/ (see grader.validate)
 
 This module reads the manifest into frozen dataclasses and validates it early, with messages that
 name the file and the field. Everything else in the grader takes an `Assignment`.
@@ -8,25 +16,40 @@ Manifest (TOML):
     id = "tp_nn"
     title = "..."
     handout = "000_12c9383546a065f4.txt"      # optional, informative
-    preload = ["sklearn.svm"]                   # modules every worker imports before forking
+    preload = ["sklearn.svm"]                   # modules the zygote imports once, before forking
 
-    [limits]                                    # optional; defaults in grader.jail.sandbox.Limits
+    [limits]                                    # optional; see AssignmentLimits
     call_timeout = 10                           # seconds per call into student code
-    test_timeout = 120                          # seconds per test (pytest-timeout)
+    test_timeout = 120                          # seconds per test
     memory_mb = 3072
+
+    [classes]                                   # canonical class name -> other accepted names,
+    Sigmoide = ["Sigmoid"]                      # looked up in every file of a submission
+
+    [data.cifar10]                              # a data set the instructor points the grader at
+    description = "CIFAR-10 Python batches"     # (`grader grade --data cifar10=PATH`)
 
     [[files]]
     name = "tp_nn.py"                           # module name students hand in
     aliases = ["circles*.py", "TP3*.ipynb"]     # other names intake accepts (glob, case-insensitive)
+    kind = "module"                             # or "script": the file is run whole
 
     [questions.forward]
     title = "forward(params, X)"
     points = 3
-    file = "tp_nn.py"
-    functions = ["forward(params, X)"]          # what the question grades, with its signature
+    file = "tp_nn.py"                           # where the question's code is expected
+    functions = ["forward(params, X)"]          # functions graded, with their signature
+    classes = ["Linear"]                        # classes graded (canonical names)
+    script = "Ex grad intro.py"                 # the question may be answered by this script
+    variables = ["a"]                           # what the script must leave
+    section = ["2.2", "autograd"]               # intake hint: the notebook heading of the question
     bonus = false                               # bonus points are not in max_score
-    kind = "function"                           # or "script": the file is run whole
-    variables = []                              # for scripts: the variables it must leave
+
+    [questions.forward.credit]                  # conventions credited in part: name -> share kept
+    summed_loss = 0.5
+
+    [questions.forward.params]                  # free parameters of the tests
+    threshold = 0.9
 """
 
 from __future__ import annotations
@@ -41,6 +64,7 @@ from typing import Any
 from grader.errors import HarnessError
 
 _SIGNATURE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?:\((.*)\))?\s*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -77,14 +101,36 @@ class Question:
     points: float
     file: str
     functions: tuple[FunctionSpec, ...] = ()
-    bonus: bool = False
-    kind: str = "function"
+    classes: tuple[str, ...] = ()
+    script: str | None = None
     variables: tuple[str, ...] = ()
-    conventions: dict[str, Any] = field(default_factory=dict)
+    section: tuple[str, ...] = ()
+    bonus: bool = False
+    credit: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def module(self) -> str:
         return Path(self.file).stem
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """How the question may be answered: by functions/classes, by a script, or either."""
+        if self.script is None:
+            return ("function",)
+        if self.script == self.file or not (self.functions or self.classes):
+            return ("script",)
+        return ("function", "script")
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for f in (self.file, self.script) if f))
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    name: str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,18 +141,31 @@ class AssignmentLimits:
     cpu_seconds: int = 600
     threads: int = 1
 
+    def jail(self, call_timeout: float | None = None):
+        """The worker's limits (`grader.jail.sandbox.Limits`): the one place they are converted."""
+        from grader.jail.sandbox import Limits
+
+        return Limits(call_timeout=call_timeout or self.call_timeout, cpu_seconds=self.cpu_seconds,
+                      memory_bytes=self.memory_mb * 1024**2, threads=self.threads)
+
 
 @dataclass(frozen=True)
 class Assignment:
     id: str
     title: str
     root: Path
-    reference_dir: Path
     files: tuple[FileSpec, ...]
     questions: dict[str, Question]
     limits: AssignmentLimits
+    classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    data: dict[str, DataSpec] = field(default_factory=dict)
     preload: tuple[str, ...] = ()
     handout: str = ""
+    reference_override: Path | None = None
+
+    @property
+    def reference_dir(self) -> Path:
+        return self.reference_override or self.root / "reference"
 
     @property
     def public_tests(self) -> Path:
@@ -125,6 +184,10 @@ class Assignment:
         return self.root / "mutants"
 
     @property
+    def support_dir(self) -> Path:
+        return self.root / "support"
+
+    @property
     def max_score(self) -> float:
         return sum(q.points for q in self.questions.values() if not q.bonus)
 
@@ -134,8 +197,13 @@ class Assignment:
                 return spec
         raise KeyError(name)
 
-    def question_for_module(self, module: str) -> list[Question]:
-        return [q for q in self.questions.values() if q.module == module]
+    def questions_for(self, file_name: str) -> list[Question]:
+        """The questions answered in `file_name` (as their file or as their script)."""
+        return [q for q in self.questions.values() if file_name in q.files]
+
+    def class_names(self, canonical: str) -> tuple[str, ...]:
+        """The names a class may have in a submission: canonical first, then the aliases."""
+        return (canonical, *[a for a in self.classes.get(canonical, ()) if a != canonical])
 
 
 def _require(data: dict, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -147,8 +215,58 @@ def _require(data: dict, key: str, kind: type | tuple[type, ...], where: str) ->
     return value
 
 
-def load(root: str | os.PathLike, reference_root: str | os.PathLike | None = None) -> Assignment:
-    """Read and validate `root/assignment.toml`."""
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise HarnessError(f"{where}: should be a string or a list of strings")
+    return tuple(value)
+
+
+_QUESTION_FIELDS = {"title", "points", "file", "functions", "classes", "script", "variables", "section",
+                    "bonus", "credit", "params"}
+
+
+def _question(qid: str, raw: dict, files: dict[str, FileSpec], classes: dict, where: str) -> Question:
+    spot = f"{where}: questions.{qid}"
+    unknown = set(raw) - _QUESTION_FIELDS
+    if unknown:
+        hint = " (the question's form is its `script`; credit shares go in [credit])" \
+            if unknown & {"kind", "conventions"} else ""
+        raise HarnessError(f"{spot}: unknown field(s) {', '.join(sorted(unknown))}{hint}")
+    file = _require(raw, "file", str, spot)
+    if file not in files:
+        raise HarnessError(f"{spot}: file {file!r} is not declared in [[files]]")
+    script = raw.get("script")
+    if script is None and files[file].kind == "script":
+        script = file  # a question on a script file is answered by running it
+    if script is not None and (script not in files or files[script].kind != "script"):
+        raise HarnessError(f"{spot}: script {script!r} is not a [[files]] entry of kind 'script'")
+    points = _require(raw, "points", (int, float), spot)
+    if points < 0:
+        raise HarnessError(f"{spot}: points must not be negative")
+    try:
+        functions = tuple(FunctionSpec.parse(f) for f in raw.get("functions", []))
+    except ValueError as exc:
+        raise HarnessError(f"{spot}: {exc}") from None
+    question_classes = _strings(raw.get("classes", []), f"{spot}.classes")
+    for name in question_classes:
+        if not _IDENTIFIER.match(name):
+            raise HarnessError(f"{spot}: class {name!r} is not a Python name")
+    credit = raw.get("credit", {})
+    if not isinstance(credit, dict) or not all(isinstance(v, (int, float)) and 0 <= v <= 1
+                                               for v in credit.values()):
+        raise HarnessError(f"{spot}.credit: shares must be numbers between 0 and 1")
+    return Question(
+        id=qid, title=raw.get("title", qid), points=float(points), file=file, functions=functions,
+        classes=question_classes, script=script, variables=_strings(raw.get("variables", []), spot),
+        section=_strings(raw.get("section", []), f"{spot}.section"), bonus=bool(raw.get("bonus", False)),
+        credit={k: float(v) for k, v in credit.items()}, params=dict(raw.get("params", {})),
+    )
+
+
+def load(root: str | os.PathLike, reference_dir: str | os.PathLike | None = None) -> Assignment:
+    """Read and validate `root/assignment.toml` (`reference_dir`: another reference, for tests)."""
     root = Path(root).resolve()
     manifest = root / "assignment.toml"
     where = str(manifest)
@@ -161,48 +279,29 @@ def load(root: str | os.PathLike, reference_root: str | os.PathLike | None = Non
     assignment_id = _require(data, "id", str, where)
     if assignment_id != root.name:
         raise HarnessError(f"{where}: id {assignment_id!r} differs from its folder {root.name!r}")
-    files = []
+    files: dict[str, FileSpec] = {}
     for i, raw in enumerate(_require(data, "files", list, where)):
         spot = f"{where}: files[{i}]"
-        files.append(FileSpec(name=_require(raw, "name", str, spot),
-                              aliases=tuple(raw.get("aliases", [])),
-                              kind=raw.get("kind", "module")))
-    file_names = {f.name for f in files}
-    questions = {}
-    for qid, raw in _require(data, "questions", dict, where).items():
-        spot = f"{where}: questions.{qid}"
-        file = _require(raw, "file", str, spot)
-        if file not in file_names:
-            raise HarnessError(f"{spot}: file {file!r} is not declared in [[files]]")
-        points = _require(raw, "points", (int, float), spot)
-        if points < 0:
-            raise HarnessError(f"{spot}: points must not be negative")
-        try:
-            functions = tuple(FunctionSpec.parse(f) for f in raw.get("functions", []))
-        except ValueError as exc:
-            raise HarnessError(f"{spot}: {exc}") from None
-        kind = raw.get("kind", "function")
-        if kind not in ("function", "script"):
-            raise HarnessError(f"{spot}: kind must be 'function' or 'script'")
-        questions[qid] = Question(
-            id=qid, title=raw.get("title", qid), points=float(points), file=file,
-            functions=functions, bonus=bool(raw.get("bonus", False)), kind=kind,
-            variables=tuple(raw.get("variables", [])), conventions=dict(raw.get("conventions", {})),
-        )
-    limits_raw = data.get("limits", {})
+        kind = raw.get("kind", "module")
+        if kind not in ("module", "script"):
+            raise HarnessError(f"{spot}: kind must be 'module' or 'script'")
+        name = _require(raw, "name", str, spot)
+        files[name] = FileSpec(name=name, aliases=_strings(raw.get("aliases", []), spot), kind=kind)
+    classes = {}
+    for canonical, aliases in data.get("classes", {}).items():
+        if not _IDENTIFIER.match(canonical):
+            raise HarnessError(f"{where}: [classes]: {canonical!r} is not a Python name")
+        classes[canonical] = _strings(aliases, f"{where}: classes.{canonical}")
+    questions = {qid: _question(qid, raw, files, classes, where)
+                 for qid, raw in _require(data, "questions", dict, where).items()}
+    datasets = {name: DataSpec(name, str(raw.get("description", ""))) for name, raw in data.get("data", {}).items()}
     try:
-        limits = AssignmentLimits(**limits_raw)
+        limits = AssignmentLimits(**data.get("limits", {}))
     except TypeError as exc:
         raise HarnessError(f"{where}: [limits]: {exc}") from None
-    reference_root = Path(reference_root) if reference_root else root.parent.parent / "reference"
     return Assignment(
-        id=assignment_id, title=data.get("title", assignment_id), root=root,
-        reference_dir=(reference_root / assignment_id).resolve(), files=tuple(files),
-        questions=questions, limits=limits, preload=tuple(data.get("preload", [])),
-        handout=data.get("handout", ""),
+        id=assignment_id, title=data.get("title", assignment_id), root=root, files=tuple(files.values()),
+        questions=questions, limits=limits, classes=classes, data=datasets,
+        preload=tuple(data.get("preload", [])), handout=data.get("handout", ""),
+        reference_override=Path(reference_dir).resolve() if reference_dir else None,
     )
-
-
-def discover(assignments_root: str | os.PathLike) -> list[Assignment]:
-    root = Path(assignments_root)
-    return [load(p.parent) for p in sorted(root.glob("*/assignment.toml"))]

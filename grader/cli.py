@@ -53,11 +53,13 @@ class Progress:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from grader.pipeline import Options, run_batch
+    from grader.options import Options
+    from grader.pipeline import run_batch
 
     assignment = resolve_assignment(args.assignment)
     out = Path(args.out or Path("reports") / assignment.id)
-    options = Options(workers=args.workers, max_examples=args.max_examples, lang=args.lang)
+    options = Options(workers=args.workers, max_examples=args.max_examples, lang=args.lang,
+                      data=_data_settings(assignment, args.data))
     result = run_batch(assignment, Path(args.submissions), out, options, Progress())
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -74,9 +76,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from grader.check import check
+    from grader.options import Options
 
     assignment = resolve_assignment(args.assignment)
-    report, text = check(assignment, Path(args.path), lang=args.lang, max_examples=args.max_examples)
+    options = Options(include_hidden=False, max_examples=args.max_examples, lang=args.lang,
+                      data=_data_settings(assignment, args.data))
+    report, text = check(assignment, Path(args.path), options)
     if args.json:
         print(json.dumps(report.to_json(args.lang), indent=2, ensure_ascii=False))
     else:
@@ -84,6 +89,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     # Every regular question at full marks: bonus points must not hide a failed check.
     complete = all(q.score >= q.max_score for q in report.questions.values() if not q.bonus)
     return 0 if complete else 1
+
+
+def _data_settings(assignment, pairs: list[str] | None) -> dict[str, str]:
+    """`--data NAME=PATH` (repeatable), for the data sets the manifest declares."""
+    settings = {}
+    for pair in pairs or []:
+        name, _, path = pair.partition("=")
+        if not path:
+            raise GraderError(f"--data {pair!r}: expected NAME=PATH")
+        if name not in assignment.data:
+            known = ", ".join(assignment.data) or "none"
+            raise GraderError(f"--data {name}: {assignment.id} declares no data set {name!r} (declared: {known})")
+        if not Path(path).exists():
+            raise GraderError(f"--data {name}: {path} does not exist")
+        settings[name] = str(Path(path).resolve())
+    return settings
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -112,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="feedback language")
         p.add_argument("--max-examples", type=int, default=20, help="Hypothesis examples per test")
+        p.add_argument("--data", action="append", metavar="NAME=PATH",
+                       help="where a data set the assignment declares is (e.g. cifar10=/data/cifar-10-batches-py)")
 
     grade = sub.add_parser("grade", help="grade every submission in a folder or a Moodle archive")
     grade.add_argument("assignment")

@@ -6,7 +6,30 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: Any, limit: int | None = None) -> str:
+    """A string that any encoder accepts: what comes from a worker (or any untrusted source) is
+    passed through this once, at the boundary. Non-strings become their str(); lone surrogates
+    (JSON lets a peer send "\\ud800") become U+FFFD, which UTF-8 can write; `limit` truncates."""
+    if not isinstance(value, str):
+        try:
+            value = str(value)
+        except Exception:  # a hostile __str__; at the boundary only plain data arrives anyway
+            value = f"<{type(value).__name__}>"
+    if limit is not None:
+        value = value[:limit]
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = _SURROGATES.sub("\ufffd", value)
+    return value
 
 
 class GraderError(Exception):
@@ -34,31 +57,39 @@ class Frame:
 
 
 class StudentError(StudentFault):
-    """Student code raised an exception (in the worker); carries only the student's frames."""
+    """Student code raised an exception (in the worker); carries only the student's frames.
+
+    Every string it holds is clean (`clean_text`): a message a student made up cannot stop the
+    writing of a report."""
 
     def __init__(self, type_name: str, message: str, phase: str = "call",
                  frames: list[Frame] | None = None, syntax: dict | None = None) -> None:
-        self.type_name = type_name
-        self.message = message
-        self.phase = phase
+        self.type_name = clean_text(type_name, 100)
+        self.message = clean_text(message)
+        self.phase = clean_text(phase, 20)
         self.frames = frames or []
         self.syntax = syntax or {}
         super().__init__(self.summary())
 
     @classmethod
-    def from_wire(cls, info: dict) -> "StudentError":
+    def from_wire(cls, info: Any) -> "StudentError":
+        """From the worker's {"type", "message", "phase", "frames", "line", "text", "file"}; any
+        other shape or type a hostile worker sends gives a StudentError all the same."""
+        if not isinstance(info, dict):
+            info = {"type": "Exception", "message": clean_text(info, 4000)}
         frames = []
-        for raw in info.get("frames", [])[:8] if isinstance(info.get("frames"), list) else []:
+        raw_frames = info.get("frames")
+        for raw in raw_frames[:8] if isinstance(raw_frames, list) else []:
             if isinstance(raw, dict):
-                line = raw.get("line")
-                frames.append(Frame(str(raw.get("file", "?"))[:200], line if isinstance(line, int) else None,
-                                    str(raw.get("function", "?"))[:100], str(raw.get("code", ""))[:200]))
+                frames.append(Frame(clean_text(raw.get("file", "?"), 200), _line(raw.get("line")),
+                                    clean_text(raw.get("function", "?"), 100),
+                                    clean_text(raw.get("code", ""), 200)))
         syntax = {}
         if "line" in info:
-            syntax = {"line": info.get("line") if isinstance(info.get("line"), int) else None,
-                      "text": str(info.get("text", ""))[:200], "file": str(info.get("file", ""))[:200]}
-        return cls(str(info.get("type", "Exception"))[:100], str(info.get("message", ""))[:4000],
-                   str(info.get("phase", "call"))[:20], frames, syntax)
+            syntax = {"line": _line(info.get("line")), "text": clean_text(info.get("text", ""), 200),
+                      "file": clean_text(info.get("file", ""), 200)}
+        return cls(clean_text(info.get("type", "Exception"), 100), clean_text(info.get("message", ""), 4000),
+                   clean_text(info.get("phase", "call"), 20), frames, syntax)
 
     def where(self) -> str:
         if self.frames:
@@ -71,6 +102,10 @@ class StudentError(StudentFault):
     def summary(self) -> str:
         where = self.where()
         return f"{self.type_name}: {self.message}" + (f" ({where})" if where else "")
+
+
+def _line(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9 else None
 
 
 class StudentTimeout(StudentFault):

@@ -34,6 +34,8 @@ class Message:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def render(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        if self.key not in _CATALOGUE:
+            _load_catalogues()
         texts = _CATALOGUE.get(self.key)
         if texts is None:
             return f"{self.key}: {dict(self.params)}"
@@ -55,7 +57,15 @@ class Message:
         return cls(str(data["key"]), params)
 
 
+def _load_catalogues() -> None:
+    """The engine's other catalogues, wherever a report is rendered (they register on import)."""
+    import grader.checks.check_messages  # noqa: F401
+    import grader.intake.messages  # noqa: F401
+
+
 def msg(key: str, **params: Any) -> Message:
+    if key not in _CATALOGUE:
+        _load_catalogues()
     if key not in _CATALOGUE:
         raise KeyError(f"unknown message key {key!r}")
     return Message(key, params)
@@ -116,6 +126,30 @@ register({
     "graded_from": {
         "en": "graded: {function} from {origin}",
         "fr": "noté : {function} pris dans {origin}",
+    },
+    "missing_class": {
+        "en": "no class {name} in your files{aliases}",
+        "fr": "aucune classe {name} dans vos fichiers{aliases}",
+    },
+    "stub_class": {
+        "en": "class {name} is still the starter's template (its methods are not implemented)",
+        "fr": "la classe {name} est encore le modèle fourni (ses méthodes ne sont pas implémentées)",
+    },
+    "incidental_withheld": {
+        "en": "checks of shapes and other properties count once the values are right",
+        "fr": "les vérifications de forme et des autres propriétés ne comptent qu'une fois les valeurs justes",
+    },
+    "question_skipped": {
+        "en": "not graded here: {reason}",
+        "fr": "non noté ici : {reason}",
+    },
+    "data_not_configured": {
+        "en": "the data set {name} is not configured ({description}); the instructor sets it with --data {name}=PATH",
+        "fr": "le jeu de données {name} n'est pas configuré ({description}) ; l'enseignant l'indique avec --data {name}=CHEMIN",
+    },
+    "script_form_used": {
+        "en": "graded on your script {script} (the functions {functions} are not defined in {file})",
+        "fr": "noté sur votre script {script} (les fonctions {functions} ne sont pas définies dans {file})",
     },
     "not_graded": {
         "en": "not graded: {reason}",

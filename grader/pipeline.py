@@ -19,30 +19,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from grader import intake
 from grader.assignment import Assignment
+from grader.grading import nothing_to_run, report_without_tests
 from grader.jail.session import Jail
-from grader.messages import DEFAULT_LANGUAGE, Message, msg
+from grader.options import Options
 from grader.report import gradebook, markdown
 from grader.report.model import StudentReport, write_atomically, write_json
-from grader.runner import RunResult
-from grader.scoring import score_questions
-
-
-@dataclass(frozen=True)
-class Options:
-    workers: int = max(1, os.cpu_count() or 1)
-    include_hidden: bool = True
-    max_examples: int = 20
-    lang: str = DEFAULT_LANGUAGE
-    student_timeout: float | None = None  # whole-submission budget; None: from the manifest
-    call_timeout: float | None = None  # per call into student code; None: the manifest's
-    seed: int | None = None  # None: deterministic grading; else a robustness run (seed per student)
 
 
 @dataclass
@@ -57,35 +44,6 @@ class BatchResult:
     @property
     def harness_errors(self) -> int:
         return sum(1 for r in self.reports if r.harness_errors)
-
-
-def build_report(assignment: Assignment, prepared: intake.PreparedSubmission,
-                 result: RunResult | None, harness_error: str | None = None) -> StudentReport:
-    outcomes = result.outcomes if result else []
-    scores = score_questions(assignment, outcomes)
-    for question in assignment.questions.values():
-        fatal = prepared.fatal.get(question.file)
-        if fatal is not None and not any(o.question == question.id for o in outcomes):
-            scores[question.id].feedback = [fatal]
-        # Where each graded function came from, when that is not simply the expected file:
-        # a notebook cell, a renamed file, one of several definitions.
-        origins = prepared.origins.get(question.id, {})
-        shown = [msg("graded_from", function=name, origin=origin.describe())
-                 for name, origin in origins.items()
-                 if not name.startswith("__") and (origin.cell is not None or origin.file != question.file)]
-        scores[question.id].feedback[:0] = shown
-    errors = []
-    if result and result.collection_errors:
-        errors += result.collection_errors
-    if harness_error:
-        errors.append(harness_error)
-    errors += [o.nodeid for o in outcomes if o.harness_error]
-    source = prepared.source
-    return StudentReport(
-        student=source.student_id, assignment=assignment.id, questions=scores,
-        notes=list(prepared.notes), student_name=source.display_name, moodle_id=source.moodle_id,
-        sources=dict(prepared.modules), harness_errors=errors,
-    )
 
 
 def write_report(report: StudentReport, out_dir: Path, lang: str) -> None:
@@ -155,21 +113,19 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
         total_count = len(prepared)
         done = 0
 
-        def finish(sub: intake.PreparedSubmission, result: RunResult | None, error: str | None) -> None:
+        def finish(report: StudentReport) -> None:
             nonlocal done
-            report = build_report(assignment, sub, result, error)
-            if result:
-                batch.test_seconds += sum(o.seconds for o in result.outcomes)
+            batch.test_seconds += report.test_seconds
             write_report(report, out_dir, options.lang)
             batch.reports.append(report)
             done += 1
             if progress:
-                progress(done, total_count, sub.source.student_id)
+                progress(done, total_count, report.student)
 
         gradable = []
         for sub in prepared:
-            if sub.fatal and all(f.name in sub.fatal for f in assignment.files):
-                finish(sub, None, None)  # nothing to run: the report carries intake's reasons
+            if nothing_to_run(assignment, sub):
+                finish(report_without_tests(assignment, sub))  # the report carries intake's reasons
             else:
                 gradable.append(sub)
         if gradable:
@@ -205,17 +161,12 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> 
                 sub = queue.pop(0)
                 try:
                     proc = pool.proc(slot)
-                    proc.stdin.write(json.dumps({
-                        "assignment": str(assignment.root), "reference": str(assignment.reference_dir.parent),
-                        "submission": sub.to_json(), "hidden": options.include_hidden,
-                        "max_examples": options.max_examples,
-                        "call_timeout": options.call_timeout,
-                        "seed": None if options.seed is None
-                        else options.seed + zlib.crc32(sub.source.student_id.encode())}) + "\n")
+                    proc.stdin.write(json.dumps({"assignment": str(assignment.root), "submission": sub.to_json(),
+                                                 "options": options.to_json()}) + "\n")
                     proc.stdin.flush()
                 except (OSError, RuntimeError) as exc:
                     pool.kill(slot)
-                    _retry_or_fail(sub, attempts, queue, finish, f"scorer failed to start: {exc}")
+                    _retry_or_fail(assignment, sub, attempts, queue, finish, f"scorer failed to start: {exc}")
                     continue
                 busy[slot] = (sub, time.monotonic() + budget)
                 selector.register(proc.stdout, selectors.EVENT_READ, slot)
@@ -226,20 +177,21 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> 
                 line = key.fileobj.readline()
                 if not line:
                     pool.kill(slot)
-                    _retry_or_fail(sub, attempts, queue, finish, "the scorer process died")
+                    _retry_or_fail(assignment, sub, attempts, queue, finish, "the scorer process died")
                     continue
                 answer = json.loads(line)
-                if "harness_error" in answer:
-                    finish(sub, None, answer["harness_error"])
+                if "report" in answer:
+                    finish(StudentReport.from_wire(answer["report"]))
                 else:
-                    finish(sub, RunResult.from_json(answer), None)
+                    finish(report_without_tests(assignment, sub, str(answer.get("harness_error"))))
             now = time.monotonic()
             for slot, (sub, deadline) in list(busy.items()):
                 if now > deadline:
                     busy.pop(slot)
                     selector.unregister(pool.procs[slot].stdout)
                     pool.kill(slot)
-                    finish(sub, None, f"grading took longer than {budget:.0f} s and was stopped")
+                    finish(report_without_tests(assignment, sub,
+                                                f"grading took longer than {budget:.0f} s and was stopped"))
     finally:
         selector.close()
         pool.close()
@@ -247,10 +199,11 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> 
     return confinement
 
 
-def _retry_or_fail(sub, attempts: dict, queue: list, finish, reason: str) -> None:
+def _retry_or_fail(assignment: Assignment, sub: intake.PreparedSubmission, attempts: dict, queue: list,
+                   finish: Callable[[StudentReport], None], reason: str) -> None:
     sid = sub.source.student_id
     attempts[sid] = attempts.get(sid, 0) + 1
     if attempts[sid] < 2:
         queue.append(sub)
     else:
-        finish(sub, None, reason)
+        finish(report_without_tests(assignment, sub, reason))

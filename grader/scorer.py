@@ -1,15 +1,15 @@
 """A scorer process of the grading pool: imports torch, pytest and Hypothesis once, then grades
 submission after submission on request.
 
-Protocol (JSON lines): the pool writes {"assignment": root, "reference": dir, "submission": <prepared
-JSON>, "hidden": bool, "max_examples": int} on stdin; the scorer answers one line with
-RunResult.to_json() or {"harness_error": "..."} on a private file descriptor (whatever pytest or a
-library prints goes to stderr and never mixes with the answers).
+Protocol (JSON lines, see `ScorerJob` / `ScorerAnswer` in grader.pipeline): the pool writes
+{"assignment": root, "submission": <PreparedSubmission JSON>, "options": <Options JSON>} on stdin;
+the scorer answers one line {"report": <StudentReport wire JSON>} or {"harness_error": "..."} on a
+private file descriptor (whatever pytest or a library prints goes to stderr and never mixes with
+the answers).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -23,9 +23,10 @@ def main(argv: list[str]) -> int:
     sys.stdout = sys.stderr
 
     from grader import assignment as assignment_model
+    from grader.grading import grade_one
     from grader.intake import PreparedSubmission
     from grader.jail.session import Jail
-    from grader.runner import run_tests
+    from grader.options import Options
 
     jail = Jail.attach(socket_dir)
     assignments = {}
@@ -33,18 +34,11 @@ def main(argv: list[str]) -> int:
     for line in sys.stdin:
         try:
             job = json.loads(line)
-            key = (job["assignment"], job.get("reference"))
-            if key not in assignments:
-                assignments[key] = assignment_model.load(job["assignment"], job.get("reference"))
-            submission = PreparedSubmission.from_json(job["submission"])
-            assignment = assignments[key]
-            if job.get("call_timeout"):
-                limits = dataclasses.replace(assignment.limits, call_timeout=float(job["call_timeout"]))
-                assignment = dataclasses.replace(assignment, limits=limits)
-            result = run_tests(assignment, submission, jail, include_hidden=job.get("hidden", True),
-                               max_examples=int(job.get("max_examples", 20)),
-                               seed=job.get("seed"))
-            answers.write(json.dumps(result.to_json()) + "\n")
+            if job["assignment"] not in assignments:
+                assignments[job["assignment"]] = assignment_model.load(job["assignment"])
+            report = grade_one(assignments[job["assignment"]], PreparedSubmission.from_json(job["submission"]),
+                               jail, Options.from_json(job["options"]))
+            answers.write(json.dumps({"report": report.to_wire()}) + "\n")
         except Exception as exc:  # ours: reported, never scored as the student's 0 silently
             answers.write(json.dumps({"harness_error": f"{type(exc).__name__}: {exc}",
                                       "traceback": traceback.format_exc()[-3000:]}) + "\n")

@@ -14,6 +14,8 @@ Grades, with the full (hidden + public) tests:
     loses = ["forward", "train_circles"]
     diagnosis = "dimension"        # a substring of the English feedback of a lost question
 
+  `zero = true`: code that computes nothing (zeros, `return None`) must score 0 on every question.
+
 Correct variants (other ways of writing a right answer), in `mutants/variants.toml`, must score
 full marks:
 
@@ -38,7 +40,8 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.errors import HarnessError
-from grader.pipeline import Options, run_batch
+from grader.options import Options
+from grader.pipeline import run_batch
 from grader.report.model import StudentReport
 
 
@@ -49,6 +52,8 @@ class Mutant:
     replace: tuple[tuple[str, str], ...]
     loses: tuple[str, ...]
     diagnosis: str = ""
+    folder: str = ""      # instead of file + replace: a whole submission under mutants/
+    zero: bool = False    # code that computes nothing: every question must score 0
 
 
 @dataclass
@@ -66,10 +71,25 @@ def _manifest(assignment: Assignment, name: str = "mutants.toml") -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def _entry(assignment: Assignment, raw: dict, where: str, loses: tuple[str, ...]) -> Mutant:
+    name = raw.get("name")
+    if not name:
+        raise HarnessError(f"{where}: an entry has no name")
+    folder = raw.get("folder", "")
+    if folder:
+        if not (assignment.mutants_dir / folder).is_dir():
+            raise HarnessError(f"{where}: {name}: no folder mutants/{folder}")
+        return Mutant(name, "", (), loses, raw.get("diagnosis", ""), folder, bool(raw.get("zero", False)))
+    if "file" not in raw or "replace" not in raw:
+        raise HarnessError(f"{where}: {name}: give `file` and `replace`, or `folder`")
+    return Mutant(name, raw["file"], tuple(tuple(pair) for pair in raw["replace"]), loses,
+                  raw.get("diagnosis", ""), "", bool(raw.get("zero", False)))
+
+
 def load_variants(assignment: Assignment) -> list[Mutant]:
     """Correct rewrites of the reference (mutants/variants.toml): full marks expected."""
-    return [Mutant(raw["name"], raw["file"], tuple(tuple(pair) for pair in raw["replace"]), ())
-            for raw in _manifest(assignment, "variants.toml").get("variant", [])]
+    where = str(assignment.mutants_dir / "variants.toml")
+    return [_entry(assignment, raw, where, ()) for raw in _manifest(assignment, "variants.toml").get("variant", [])]
 
 
 def load_mutants(assignment: Assignment) -> list[Mutant]:
@@ -80,12 +100,14 @@ def load_mutants(assignment: Assignment) -> list[Mutant]:
         unknown = set(raw.get("loses", [])) - set(assignment.questions)
         if unknown:
             raise HarnessError(f"{path}: mutant {raw.get('name')}: unknown questions {sorted(unknown)}")
-        mutants.append(Mutant(raw["name"], raw["file"], tuple(tuple(pair) for pair in raw["replace"]),
-                              tuple(raw.get("loses", [])), raw.get("diagnosis", "")))
+        mutants.append(_entry(assignment, raw, str(path), tuple(raw.get("loses", []))))
     return mutants
 
 
 def build_mutant(assignment: Assignment, mutant: Mutant, dest: Path) -> None:
+    if mutant.folder:
+        shutil.copytree(assignment.mutants_dir / mutant.folder, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        return
     shutil.copytree(assignment.reference_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
     target = dest / mutant.file
     source = target.read_text(encoding="utf-8")
@@ -124,7 +146,9 @@ def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: li
         feedback = " ".join(m.render("en") for q in lost for m in report.questions[q].feedback)
         found = bool(mutant.diagnosis) and mutant.diagnosis.lower() in feedback.lower()
         ok = sorted(lost) == sorted(mutant.loses) and (not mutant.diagnosis or found) \
-            and not report.harness_errors
+            and not report.harness_errors and (not mutant.zero or report.score == 0)
+        if mutant.zero and report.score != 0:
+            feedback = f"scored {report.score:g} where it must score 0: " + feedback
         shown = "" if not mutant.diagnosis else (mutant.diagnosis if found else f"MISSING {mutant.diagnosis!r}")
         verdicts.append(Verdict(mutant.name, ",".join(mutant.loses), ",".join(lost) or "-", shown, ok,
                                 [feedback[:300]] if not ok else []))

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from grader import assignment as assignment_model
-from grader.pipeline import Options, run_batch
+from grader.options import Options
+from grader.pipeline import run_batch
 
 PROJECT = Path(__file__).resolve().parent.parent
 TP_NN = PROJECT / "assignments" / "tp_nn"
@@ -52,7 +53,7 @@ def batch(tmp_path_factory):
     subs = tmp_path_factory.mktemp("subs")
     for example in EXAMPLES.iterdir():
         shutil.copytree(example, subs / example.name)
-    shutil.copytree(PROJECT / "reference" / "tp_nn", subs / "zz_reference")
+    shutil.copytree(PROJECT / "assignments" / "tp_nn" / "reference", subs / "zz_reference")
     (subs / "exit_at_import").mkdir()
     (subs / "exit_at_import" / "tp_nn.py").write_text(HOSTILE["exit_at_import"])
     (subs / "exit_in_call").mkdir()

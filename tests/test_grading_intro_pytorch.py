@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from grader import assignment as assignment_model
-from grader.pipeline import Options, run_batch
+from grader.options import Options
+from grader.pipeline import run_batch
 
 PROJECT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = PROJECT / "assignments" / "intro_pytorch"
@@ -48,7 +49,7 @@ def batch(tmp_path_factory):
     subs = tmp_path_factory.mktemp("subs")
     for example in EXAMPLES.iterdir():
         shutil.copytree(example, subs / example.name)
-    shutil.copytree(PROJECT / "reference" / "intro_pytorch", subs / "zz_reference")
+    shutil.copytree(PROJECT / "assignments" / "intro_pytorch" / "reference", subs / "zz_reference")
     out = tmp_path_factory.mktemp("reports")
     result = run_batch(assignment_model.load(ASSIGNMENT), subs, out,
                        Options(workers=2, call_timeout=2, lang="en"))

@@ -8,10 +8,11 @@ import nbformat
 
 from grader import assignment as assignment_model
 from grader.check import check
+from grader.options import Options
 
 PROJECT = Path(__file__).resolve().parent.parent
 TP_NN = PROJECT / "assignments" / "tp_nn"
-REFERENCE = (PROJECT / "reference" / "tp_nn" / "tp_nn.py").read_text()
+REFERENCE = (PROJECT / "assignments" / "tp_nn" / "reference" / "tp_nn.py").read_text()
 
 
 def test_notebook_origins_and_error_lines(tmp_path):
@@ -26,7 +27,7 @@ def test_notebook_origins_and_error_lines(tmp_path):
         nbformat.v4.new_code_cell(broken_forward),
     ]
     nbformat.write(notebook, folder / "TP3_4_Martin.ipynb")
-    report, _ = check(assignment_model.load(TP_NN), folder, lang="en", max_examples=3)
+    report, _ = check(assignment_model.load(TP_NN), folder, Options(include_hidden=False, lang="en", max_examples=3))
     forward = [m.render("en") for m in report.questions["forward"].feedback]
     assert any(line.startswith("graded: forward from TP3_4_Martin.ipynb, cell 2") for line in forward), forward
     assert any("ValueError: not yet (TP3_4_Martin.ipynb, cell 2 line" in line for line in forward), forward

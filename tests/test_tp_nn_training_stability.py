@@ -22,13 +22,14 @@ from grader import assignment as assignment_model
 from grader import intake
 from grader.jail.sandbox import Limits
 from grader.jail.session import Jail, JobSpec, Session
-from grader.plugin import load_reference, support_path
-from grader.runner import hidden_paths
+from grader.harness.fixtures import load_reference
+from grader.harness.runner import support_path
+from grader.harness.runner import hidden_paths
 
 PROJECT = Path(__file__).resolve().parent.parent
 TP_NN = PROJECT / "assignments" / "tp_nn"
 RUNS = 20
-CORRECT = {"reference": PROJECT / "reference" / "tp_nn",
+CORRECT = {"reference": PROJECT / "assignments" / "tp_nn" / "reference",
            "bob_transposed": PROJECT / "submissions" / "tp_nn" / "bob_transposed"}
 
 

@@ -183,6 +183,27 @@ ENTRIES: dict[str, dict[str, str]] = {
         "fr": "la forme {actual} ne diffère de {expected} que par des dimensions de taille 1 "
               "(reshape/view ?)",
     },
+    # -- standard shape / type checks (grader.checks.expect) ------------------------------------
+    "expected_type": {
+        "en": "{name} must be {expected}, not {actual}",
+        "fr": "{name} doit être {expected}, pas {actual}",
+    },
+    "missing_keys": {
+        "en": "{name} lacks the key(s) {missing} (keys found: {found})",
+        "fr": "il manque à {name} la ou les clés {missing} (clés trouvées : {found})",
+    },
+    "expected_tuple": {
+        "en": "{name} must be a tuple of {count} values, got {actual}",
+        "fr": "{name} doit être un tuple de {count} valeurs, pas {actual}",
+    },
+    "python_loop": {
+        "en": "{function} still has a Python loop ({kind}, {where}){inside}",
+        "fr": "{function} contient encore une boucle Python ({kind}, {where}){inside}",
+    },
+    "parameters_not_found": {
+        "en": "no array of shape {shape} for {name} among your object's attributes (arrays found: {found})",
+        "fr": "aucun tableau de forme {shape} pour {name} parmi les attributs de votre objet (tableaux trouvés : {found})",
+    },
 }
 
 register(ENTRIES)

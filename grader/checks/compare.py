@@ -28,6 +28,8 @@ from grader.checks.diagnose import Case, run_diagnoses, shape_str
 from grader.checks.outcomes import CheckFailed
 from grader.messages import Message, msg
 
+__student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
+
 # (rtol, atol) by dtype; the atol of floating types is scaled by max|expected| when that exceeds 1.
 DEFAULT_TOLERANCES: dict[str, tuple[float, float]] = {
     "float16": (1e-2, 1e-3), "bfloat16": (1e-2, 1e-3),

@@ -21,6 +21,8 @@ import numpy as np
 import grader.checks.check_messages  # noqa: F401  (registers the message keys used below)
 from grader.messages import Message, msg
 
+__student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
+
 # Diagnoses test their explanation at a tolerance this many times looser than the comparison's:
 # the student's value went through a different (but equivalent) computation, often in float32.
 SLACK = 10.0

@@ -17,6 +17,8 @@ from grader.checks.compare import Mismatch, compare, default_tolerance, value_dt
 from grader.checks.outcomes import CheckFailed
 from grader.messages import msg
 
+__student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
+
 if TYPE_CHECKING:
     from torch import Tensor
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from grader.messages import Message
 
+__student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
+
 
 class CheckFailed(Exception):
     """The student's result is wrong; `messages` say why, in catalogue form."""
@@ -31,3 +33,21 @@ class PartialCredit(Exception):
 
 def fail(*messages: Message) -> None:
     raise CheckFailed(*messages)
+
+
+class QuestionSkipped(Exception):
+    """The question cannot be graded here (e.g. its data set is not configured): "not graded",
+    excluded from the maximum, never a silent 0."""
+
+    def __init__(self, *messages: Message) -> None:
+        self.messages = list(messages)
+        super().__init__("; ".join(m.render("en") for m in messages))
+
+
+def partial(fraction: float, *messages: Message) -> None:
+    """Accept with a deduction: the test earns `fraction` of its weight (a manifest credit share)."""
+    raise PartialCredit(fraction, *messages)
+
+
+def skip_question(*messages: Message) -> None:
+    raise QuestionSkipped(*messages)

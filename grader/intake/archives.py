@@ -8,7 +8,13 @@ A Moodle download and the archives students upload inside it are untrusted input
   skipped with a note (a link to /etc/passwd must not end up readable by student code);
 * stops at a total size and a file count, counted on the bytes actually written (a zip's declared
   sizes can lie), so a zip bomb fills at most the budget;
-* skips macOS resource forks (`__MACOSX/`, `._*`, `.DS_Store`).
+* skips macOS resource forks (`__MACOSX/`, `._*`, `.DS_Store`);
+* gives every entry a valid Unicode name: a tar made on Windows or an old Linux stores names in a
+  legacy code page, which Python reads as lone surrogates that cannot be written into a report;
+  such names are re-read as cp1252 (else Latin-1) by `clean_name`, with a note.
+
+One archive that cannot be extracted, for whatever reason, is a note for that student
+(`intake_archive_unreadable`), never an error that stops the batch.
 
 Archives found among a student's files are extracted in place (into the folder holding the
 archive, or into a folder named after it when that would overwrite something), recursively up to
@@ -115,6 +121,30 @@ def safe_relpath(name: str) -> str | None:
     return "/".join(parts)
 
 
+def clean_name(name: str) -> tuple[str, str | None]:
+    """`name` as valid Unicode, and the encoding it was re-read with when it was not UTF-8.
+
+    Names from the file system and from tar headers come as Python decodes them: UTF-8, with
+    undecodable bytes as lone surrogates (surrogateescape). Those bytes are decoded again as cp1252
+    (French Windows), else Latin-1 (any byte).
+    """
+    try:
+        name.encode("utf-8")
+        return name, None
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:    # lone surrogates that are not escaped bytes: nothing to recover
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in name), "utf-8"
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace"), "utf-8"   # not reached: latin-1 decodes anything
+
+
 def _junk(rel: str) -> bool:
     parts = rel.split("/")
     return any(p in JUNK_DIRS for p in parts) or parts[-1] in JUNK_NAMES or parts[-1].startswith("._")
@@ -130,11 +160,20 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
+MAX_UNSAFE_NOTES = 20        # entries skipped (links, devices, escapes) noted one by one; then a count
+
+
 @dataclass
 class Extraction:
     files: int = 0
     bytes: int = 0
     notes: list[Message] = field(default_factory=list)
+    skipped: int = 0
+
+    def unsafe(self, archive: str, entry: str, reason: str) -> None:
+        self.skipped += 1
+        if self.skipped <= MAX_UNSAFE_NOTES:
+            self.notes.append(msg("intake_archive_unsafe_entry", archive=archive, entry=entry, reason=reason))
 
 
 def extract(archive: Path, dest: Path, budget: Budget, label: str | None = None) -> Extraction:
@@ -155,6 +194,9 @@ def extract(archive: Path, dest: Path, budget: Budget, label: str | None = None)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, RuntimeError,
             NotImplementedError) as exc:  # corrupt, encrypted, truncated, unknown compression
         raise ArchiveError(msg("intake_archive_unreadable", archive=label, error=str(exc)[:200])) from None
+    if result.skipped > MAX_UNSAFE_NOTES:
+        result.notes.append(msg("intake_archive_more_skipped", archive=label,
+                                count=result.skipped - MAX_UNSAFE_NOTES))
     return result
 
 
@@ -203,15 +245,13 @@ def _extract_zip(archive: Path, dest: Path, budget: Budget, label: str, result: 
             name = _zip_name(info)
             rel = safe_relpath(name)
             if rel is None:
-                result.notes.append(msg("intake_archive_unsafe_entry", archive=label, entry=name,
-                                        reason="path outside the archive's folder"))
+                result.unsafe(label, name, "path outside the archive's folder")
                 continue
             if _junk(rel):
                 continue
             mode = (info.external_attr >> 16) & 0xFFFF
             if stat.S_ISLNK(mode):
-                result.notes.append(msg("intake_archive_unsafe_entry", archive=label, entry=name,
-                                        reason="symbolic link"))
+                result.unsafe(label, name, "symbolic link")
                 continue
             target = _target(dest, rel)
             if info.is_dir():
@@ -222,30 +262,42 @@ def _extract_zip(archive: Path, dest: Path, budget: Budget, label: str, result: 
 
 
 def _extract_tar(archive: Path, dest: Path, budget: Budget, label: str, result: Extraction) -> None:
-    with tarfile.open(archive, mode="r:*") as tf:
-        for member in tf:
-            rel = safe_relpath(member.name)
-            if rel is None:
-                result.notes.append(msg("intake_archive_unsafe_entry", archive=label, entry=member.name,
-                                        reason="path outside the archive's folder"))
-                continue
-            if _junk(rel):
-                continue
-            if member.isdir():
-                _target(dest, rel).mkdir(parents=True, exist_ok=True)
-                continue
-            if not member.isfile():
-                kind = "symbolic link" if member.issym() else "hard link" if member.islnk() else "special file"
-                result.notes.append(msg("intake_archive_unsafe_entry", archive=label, entry=member.name,
-                                        reason=kind))
-                continue
-            if member.size > budget.bytes_left:
-                raise _too_large(label, budget)
-            stream = tf.extractfile(member)
-            if stream is None:
-                continue
-            with stream:
-                _write_stream(stream, _target(dest, rel), budget, label, result)
+    renamed: list[tuple[str, str]] = []          # (name as read, encoding) of names not in UTF-8
+    with tarfile.open(archive, mode="r:*", encoding="utf-8", errors="surrogateescape") as tf:
+        try:
+            _extract_tar_members(tf, dest, budget, label, result, renamed)
+        finally:
+            if renamed:
+                result.notes.append(msg("intake_archive_names_not_utf8", archive=label, count=len(renamed),
+                                        encoding=renamed[0][1], example=renamed[0][0]))
+
+
+def _extract_tar_members(tf: tarfile.TarFile, dest: Path, budget: Budget, label: str, result: Extraction,
+                         renamed: list[tuple[str, str]]) -> None:
+    for member in tf:
+        name, encoding = clean_name(member.name)
+        if encoding:
+            renamed.append((name, encoding))
+        rel = safe_relpath(name)
+        if rel is None:
+            result.unsafe(label, name, "path outside the archive's folder")
+            continue
+        if _junk(rel):
+            continue
+        if member.isdir():
+            _target(dest, rel).mkdir(parents=True, exist_ok=True)
+            continue
+        if not member.isfile():
+            kind = "symbolic link" if member.issym() else "hard link" if member.islnk() else "special file"
+            result.unsafe(label, name, kind)
+            continue
+        if member.size > budget.bytes_left:
+            raise _too_large(label, budget)
+        stream = tf.extractfile(member)
+        if stream is None:
+            continue
+        with stream:
+            _write_stream(stream, _target(dest, rel), budget, label, result)
 
 
 def extract_nested(folder: Path, budget: Budget) -> list[Message]:
@@ -254,7 +306,7 @@ def extract_nested(folder: Path, budget: Budget) -> list[Message]:
     queue = [(p, 0) for p in _archives_in([folder])]
     while queue:
         archive, depth = queue.pop(0)
-        label = archive.relative_to(folder).as_posix()
+        label = clean_name(archive.relative_to(folder).as_posix())[0]
         if archive_kind(archive) == "unsupported":
             notes.append(msg("intake_archive_unsupported", archive=label))
             continue
@@ -268,23 +320,37 @@ def extract_nested(folder: Path, budget: Budget) -> list[Message]:
             shutil.rmtree(staging, ignore_errors=True)
             notes.append(exc.message)
             continue
+        except Exception as exc:  # noqa: BLE001 - whatever it is, one archive only costs a note
+            shutil.rmtree(staging, ignore_errors=True)
+            notes.append(msg("intake_archive_unreadable", archive=label, error=f"{type(exc).__name__}: {exc}"[:200]))
+            continue
+        try:
+            queue.extend(_place(archive, staging, depth))
+        except Exception as exc:  # noqa: BLE001
+            shutil.rmtree(staging, ignore_errors=True)
+            notes.append(msg("intake_archive_unreadable", archive=label, error=f"{type(exc).__name__}: {exc}"[:200]))
+            continue
         notes.extend(result.notes)
         notes.append(msg("intake_archive_extracted", archive=label, count=result.files))
-        # In place when nothing gets overwritten, else in a folder named after the archive.
-        entries = sorted(staging.iterdir())
-        clash = any((archive.parent / e.name).exists() and e.name != archive.name for e in entries)
-        place = archive.parent
-        if clash:
-            place = archive.parent / archive_stem(archive)
-            if place.exists():
-                place = archive.parent / f"{archive_stem(archive)}_extracted"
-        place.mkdir(parents=True, exist_ok=True)
-        archive.unlink()
-        for entry in entries:
-            _merge_move(entry, place / entry.name)
-        shutil.rmtree(staging, ignore_errors=True)
-        queue.extend((p, depth + 1) for p in _archives_in([place / e.name for e in entries]))
     return notes
+
+
+def _place(archive: Path, staging: Path, depth: int) -> list[tuple[Path, int]]:
+    """Move what `archive` held (in `staging`) beside it; the archives found in it, to extract next."""
+    # In place when nothing gets overwritten, else in a folder named after the archive.
+    entries = sorted(staging.iterdir())
+    clash = any((archive.parent / e.name).exists() and e.name != archive.name for e in entries)
+    place = archive.parent
+    if clash:
+        place = archive.parent / archive_stem(archive)
+        if place.exists():
+            place = archive.parent / f"{archive_stem(archive)}_extracted"
+    place.mkdir(parents=True, exist_ok=True)
+    archive.unlink()
+    for entry in entries:
+        _merge_move(entry, place / entry.name)
+    shutil.rmtree(staging, ignore_errors=True)
+    return [(p, depth + 1) for p in _archives_in([place / e.name for e in entries])]
 
 
 def _archives_in(paths: list[Path]) -> list[Path]:

@@ -88,12 +88,12 @@ def select_statements(stmts: list[Stmt], graded: dict[str, Stmt]) -> list[Stmt]:
 
 
 def build_module(source: SourceFile, stmts: list[Stmt], graded: dict[str, Stmt], provided: set[str],
-                 header: str) -> BuiltModule:
+                 header: str, in_package: bool = False) -> BuiltModule:
     """The prepared text of a module-kind file built from `source`."""
     body = select_statements(stmts, graded)
     imports = _unique_imports([s for s in stmts if s.kind == KEEP_IMPORT])
     trees = [b.tree for b in source.parsed_blocks() if b.tree is not None]
-    plan = plan_imports(imports, provided, Usage.of(trees), source.rel)
+    plan = plan_imports(imports, provided, Usage.of(trees), source.rel, in_package=in_package)
 
     futures = [s for s in imports if isinstance(s.node, ast.ImportFrom) and s.node.module == "__future__"]
     ordered_imports = futures + [s for s in imports if s not in futures]
@@ -158,20 +158,19 @@ def undefined_globals(text: str) -> set[str]:
     """Global names the module's code reads but nothing in the module binds."""
     try:
         table = symtable.symtable(text, "<prepared>", "exec")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):   # too deep for the compiler
         return set()
     bound = {s.get_name() for s in table.get_symbols()
              if s.is_assigned() or s.is_imported() or s.is_namespace()}
     used: set[str] = set()
 
-    def walk(t: symtable.SymbolTable) -> None:
+    tables = [table]          # iterative: `lambda: lambda: …` may nest deeper than Python's stack
+    while tables:
+        t = tables.pop()
         for symbol in t.get_symbols():
             if symbol.is_referenced() and (t.get_type() == "module" or symbol.is_global()):
                 used.add(symbol.get_name())
-        for child in t.get_children():
-            walk(child)
-
-    walk(table)
+        tables.extend(t.get_children())
     return used - bound - set(BUILTIN_NAMES)
 
 
@@ -206,7 +205,7 @@ def _unrun_standins(text: str, stmts: list[Stmt], plan: ImportPlan, provided: se
 def _kept_star_modules(text: str) -> list[str]:
     try:
         tree = ast.parse(text)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     return [n.module or "" for n in tree.body
             if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)]

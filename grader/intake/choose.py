@@ -10,7 +10,7 @@ order (each one only narrows the candidates left by the previous one):
    (case-insensitive) beat a mere same count;
 2. section: the markdown heading (or `# 2.2 …` comment title) in force above the definition
    names this file's part: a section number or keyword given by the manifest
-   (`conventions.section = "2.2"` or `["2.2", "autograd"]` on the file's questions), or a word
+   (`section = "2.2"` or `["2.2", "autograd"]` on the file's questions), or a word
    that only this file's name has (`autograd` in tp_nn_autograd.py). A definition under another
    file's heading is set aside;
 3. a filled-in definition beats a starter stub (`raise NotImplementedError`, `pass`);
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from grader.assignment import Assignment, FileSpec, FunctionSpec
 from grader.intake.sources import Block, SourceFile
 from grader.intake.strip import Stmt
+from grader.stubs import is_stub
 
 TIER_EXACT = 3      # same parameter names
 TIER_COUNT = 2      # same number of positional parameters
@@ -109,30 +110,6 @@ def _from_node(node: ast.AST, block: Block, stmt: Stmt | None, drop_first: bool 
                    args.vararg is not None, is_stub(node), stmt)
 
 
-def is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """The body is only a docstring and `pass`, `...` or `raise NotImplementedError`."""
-    body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    if not body:
-        return True
-    for stmt in body:
-        if isinstance(stmt, ast.Pass):
-            continue
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis:
-            continue
-        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
-            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
-            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
-                continue
-        if isinstance(stmt, ast.Return) and (stmt.value is None or
-                                             (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)):
-            continue
-        return False
-    return True
-
-
 def spec_target(spec: FunctionSpec, info: DefInfo) -> DefInfo | None:
     """The definition a spec's signature applies to: the method for "Class.method"."""
     parts = spec.name.split(".")
@@ -198,11 +175,7 @@ def section_hints(assignment: Assignment) -> dict[str, list[str]]:
         for question in assignment.questions.values():
             if question.file != spec.name:
                 continue
-            section = question.conventions.get("section")
-            if isinstance(section, (str, int, float)):
-                words.append(str(section))
-            elif isinstance(section, (list, tuple)):
-                words.extend(str(s) for s in section)
+            words.extend(question.section)
         others = set().union(*(_name_tokens(f.name) for f in modules if f.name != spec.name)) \
             if len(modules) > 1 else set()
         if len(modules) > 1:

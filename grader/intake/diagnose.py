@@ -3,6 +3,10 @@
 Python 3's own message for `print "x"` is helpful, but for backticks, `<>`, `0777` or `10L` it
 only says "invalid syntax": a student who learnt Python 2 needs to be told that this is the
 problem, not to hunt for a missing bracket.
+
+Linear time on any input (see limits.py): string literals are blanked by a scanner, not by a
+pattern (`"(?:\\.|[^"\\\n])*"` retried at every quote of a line of `\\"` is quadratic), and the
+line patterns below have no repetition that a failed attempt can give back to try again.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ _PY2_LINE = [
     (re.compile(r"(?<![\w.])0\d+\b"), "octal literal (`0777`)"),
     (re.compile(r"\bur[\"']", re.IGNORECASE), "`ur\"…\"` string prefix"),
 ]
-_STRINGS = re.compile(r"(\"\"\"|''')(?:.|\n)*?\1|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'")
 _PY2_MESSAGES = {
     "Missing parentheses in call to 'print'": "print statement",
     "Missing parentheses in call to 'exec'": "exec statement",
@@ -32,14 +35,63 @@ _PY2_MESSAGES = {
 _PY2_NAMES = re.compile(r"\b(xrange|raw_input|unicode|iteritems|has_key|basestring)\b")
 
 
+def blank_strings(text: str) -> str:
+    """Every string literal replaced by `''`, in linear time.
+
+    The same result as the pattern it replaces (a triple quote up to the next same triple quote,
+    or a one-line string with backslash escapes), without its quadratic retries: a triple-quoted
+    string ends at the next same triple quote (no escapes); a one-line string at its unescaped
+    quote, and fails at the end of the line. When a one-line string fails from a quote, it fails
+    from every later quote of the same kind up to where it stopped (they were all escaped), so
+    those are not tried again.
+    """
+    out: list[str] = []
+    n = len(text)
+    i = kept = 0
+    no_close = set()                       # triple quotes with no closing one further on
+    fails_until = {'"': -1, "'": -1}       # a one-line string from a quote before this fails
+    while True:
+        found = _QUOTE.search(text, i)
+        if found is None:
+            break
+        i = found.start()
+        c = text[i]
+        triple = text[i:i + 3]
+        if triple in ('"""', "'''") and triple not in no_close:
+            end = text.find(triple, i + 3)
+            if end >= 0:
+                out.append(text[kept:i])
+                out.append("''")
+                i = kept = end + 3
+                continue
+            no_close.add(triple)
+        if i >= fails_until[c]:
+            # Possessive: the body of a one-line string, never given back (no retry to backtrack).
+            j = _ONE_LINE_BODY[c].match(text, i + 1).end()
+            closed = j < n and text[j] == c
+            if closed:
+                out.append(text[kept:i])
+                out.append("''")
+                i = kept = j + 1
+                continue
+            fails_until[c] = j
+        i += 1
+    out.append(text[kept:])
+    return "".join(out)
+
+
+_QUOTE = re.compile(r"[\"']")
+_ONE_LINE_BODY = {q: re.compile("(?:[^" + q + r"\\\n]++|\\.)*+") for q in ('"', "'")}
+
+
 def python2_construct(line: str, error_message: str = "") -> str | None:
     """The Python 2 construct on `line`, if there is one."""
     for prefix, construct in _PY2_MESSAGES.items():
         if error_message.startswith(prefix):
             return construct
-    if "`" in _STRINGS.sub("''", line.split("#", 1)[0]):
+    if "`" in blank_strings(line.split("#", 1)[0]):
         return "backticks (repr)"
-    code = _STRINGS.sub("''", line)
+    code = blank_strings(line)
     code = code.split("#", 1)[0]
     for pattern, construct in _PY2_LINE:
         if pattern.search(code if construct != "`ur\"…\"` string prefix" else line):
@@ -84,6 +136,6 @@ def cell_syntax_note(block: Block) -> Message:
 
 def python2_names(text: str) -> list[str]:
     """Python 2 names in code that parses (xrange, raw_input…): they fail only when run."""
-    code = _STRINGS.sub("''", text)
+    code = blank_strings(text)
     code = "\n".join(l.split("#", 1)[0] for l in code.split("\n"))
     return sorted(set(_PY2_NAMES.findall(code)))

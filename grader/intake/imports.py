@@ -25,8 +25,9 @@ import sys
 from dataclasses import dataclass, field
 
 from grader.messages import Message, msg
-from grader.intake import course_helpers
+from grader.intake import course_helpers, limits
 from grader.intake.strip import Stmt
+from grader.provided import WORKER_MODULES
 
 STANDIN_MODULE = "_intake_missing"
 _STANDIN = f'__import__("{STANDIN_MODULE}")'
@@ -40,12 +41,15 @@ def module_available(name: str) -> bool:
     """Importable by the grader's Python (checked in this process, results cached)."""
     if name in _available:
         return _available[name]
+    if name in WORKER_MODULES:
+        return True
     root = name.split(".")[0]
     if name in sys.modules or (root in sys.stdlib_module_names and "." not in name):
         _available[name] = True
         return True
     try:
-        found = importlib.util.find_spec(name) is not None
+        with limits.uninterruptible():    # find_spec imports parent packages: never half-way
+            found = importlib.util.find_spec(name) is not None
     except Exception:  # a parent package failing to import, a bad name…: not available
         found = False
     _available[name] = found
@@ -62,12 +66,15 @@ _IMPORTABLE_TO_CHECK = {"torch", "numpy", "scipy", "sklearn", "matplotlib", "pan
 def module_has(module: str, attr: str) -> bool:
     """`from module import attr` would work, as far as can be told without running unknown code."""
     key = (module, attr)
+    if module in WORKER_MODULES:
+        return attr in WORKER_MODULES[module]
     if key not in _has_name:
         if module not in sys.modules and module.split(".")[0] not in _IMPORTABLE_TO_CHECK:
             _has_name[key] = True
             return True
         try:
-            imported = importlib.import_module(module)
+            with limits.uninterruptible():
+                imported = importlib.import_module(module)
             _has_name[key] = hasattr(imported, attr) or module_available(f"{module}.{attr}")
         except Exception:
             _has_name[key] = False
@@ -111,8 +118,12 @@ class Usage:
         return self.names - self.bound
 
 
-def plan_imports(stmts: list[Stmt], provided: set[str], usage: Usage, file: str) -> ImportPlan:
-    """Decide, for every kept top-level import statement, whether it stays, changes or goes."""
+def plan_imports(stmts: list[Stmt], provided: set[str], usage: Usage, file: str,
+                 in_package: bool = False) -> ImportPlan:
+    """Decide, for every kept top-level import statement, whether it stays, changes or goes.
+
+    `in_package`: the module is prepared inside its package folder, where relative imports work
+    as they are (elsewhere the prepared folder is flat and they become top-level imports)."""
     plan = ImportPlan()
     missing_noted: set[str] = set()
 
@@ -152,6 +163,8 @@ def plan_imports(stmts: list[Stmt], provided: set[str], usage: Usage, file: str)
         if not isinstance(node, ast.ImportFrom):
             continue
         relative = node.level > 0
+        if relative and in_package:
+            continue
         if relative and not node.module:
             # `from . import utils`: the prepared folder is flat, so these are top-level modules.
             lines = []

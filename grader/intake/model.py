@@ -93,6 +93,9 @@ class PreparedSubmission:
     fatal: dict[str, Message]                   # manifest file name -> why it cannot be graded
     # prepared file name ("tp_nn.py", "utils.py") -> runs of lines, sorted by start
     line_map: dict[str, list[LineRun]] = field(default_factory=dict)
+    # canonical class name -> {"module": importable name, "name": the student's name, "stub": bool,
+    # "origin": Origin JSON}: the classes the manifest names, wherever the student defined them
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def origin_of_line(self, module_file: str, line: int) -> Origin | None:
         """Where a line of a prepared module came from; None for lines the intake wrote itself."""
@@ -126,6 +129,7 @@ class PreparedSubmission:
             "notes": [n.to_json() for n in self.notes],
             "fatal": {f: m.to_json() for f, m in self.fatal.items()},
             "line_map": {f: [r.to_json() for r in runs] for f, runs in self.line_map.items()},
+            "classes": {c: dict(entry) for c, entry in self.classes.items()},
         }
 
     @classmethod
@@ -140,6 +144,7 @@ class PreparedSubmission:
             fatal={f: Message.from_json(m) for f, m in data.get("fatal", {}).items()},
             line_map={f: [LineRun.from_json(r) for r in runs]
                       for f, runs in data.get("line_map", {}).items()},
+            classes={str(c): dict(entry) for c, entry in data.get("classes", {}).items()},
         )
 
     def save(self) -> Path:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import shutil
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from grader.intake.sources import SourceFile, read_source, source_from_cell_text
 from grader.intake.strip import DROP, KEEP_IMPORT, Stmt, classify_blocks
 
 MAX_COPY_BYTES = 50 << 20
+CLASS_INDEX = ".grader-classes.json"     # read by the worker (grader.jail.worker.CLASS_INDEX)
 SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".svn", ".hg", ".idea", ".vscode",
              "node_modules", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 SOURCE_SUFFIXES = (".py", ".ipynb")
@@ -64,6 +66,7 @@ class _Intake:
         self.needs_standin = False
         self.pending_imports: list[tuple[set[str], str]] = []     # (imported roots, importing file)
         self.written_modules: set[str] = set()
+        self.written_paths: set[str] = set()                # prepared files written by strip_to
 
     # --- notes ------------------------------------------------------------------------------------
 
@@ -92,10 +95,11 @@ class _Intake:
         self.provided = {f.module for f in self.assignment.files if f.kind == "module"}
         for rel, path in self.files:
             stem = Path(rel).stem
+            parts = Path(rel).parts
             if path.suffix == ".py" and stem.isidentifier():
                 self.provided.add(stem)
-            if path.name == "__init__.py" and len(Path(rel).parts) == 2:
-                self.provided.add(Path(rel).parts[0])   # a package at the top of the submission
+                if len(parts) >= 2 and parts[0].isidentifier():
+                    self.provided.add(parts[0])   # a package (or namespace package) at the top
         for rel, path in self.files:
             if path.suffix.lower() in SOURCE_SUFFIXES:
                 self._add_source(read_source(path, rel, provides=lambda m: m in self.provided))
@@ -249,16 +253,16 @@ class _Intake:
                             {r for s in imports for r in _roots(s)}, plan.standins)
         self.write_module(spec.name, built)
         self.pending_imports.append((built.imported_roots, source.rel))
-        for question in self.assignment.questions.values():
-            if question.file == spec.name:
-                found = self.prepared.origins.setdefault(question.id, {})
-                defs = self.definitions.get(source.rel, {})
-                for function in question.functions:
-                    infos = [d for d in defs.get(function.name, []) if d.parsed]
-                    if infos:
-                        found[function.name] = infos[-1].block.origin(infos[-1].line)
-                if not question.functions:
-                    found["__file__"] = Origin(source.rel)
+        for question in self.assignment.questions_for(spec.name):
+            found = self.prepared.origins.setdefault(question.id, {})
+            defs = self.definitions.get(source.rel, {})
+            functions = question.functions if question.file == spec.name else ()
+            for function in functions:
+                infos = [d for d in defs.get(function.name, []) if d.parsed]
+                if infos:
+                    found[function.name] = infos[-1].block.origin(infos[-1].line)
+            if not functions:
+                found["__file__"] = Origin(source.rel)
 
     def write_module(self, name: str, built: BuiltModule) -> None:
         (self.dest / name).write_text(built.text, encoding="utf-8")
@@ -287,6 +291,94 @@ class _Intake:
                 built = build_module(source, self.stmts[source.rel], {}, self.provided, header)
                 self.write_module(f"{root}.py", built)
                 self.pending_imports.append((built.imported_roots, source.rel))
+
+    # --- classes, wherever the student defined them ----------------------------------------------
+
+    def find_classes(self) -> None:
+        """Index the classes the manifest names (canonical name or alias) across every file.
+
+        The file that defines one is prepared like a module (definitions only), at its own path so
+        that a package's relative imports still work; `.grader-classes.json` tells the worker where
+        each class is.
+        """
+        wanted = dict.fromkeys([*self.assignment.classes,
+                                *(c for q in self.assignment.questions.values() for c in q.classes)])
+        chosen_for = {rel: name for name, rel in self.prepared.modules.items()}
+        for canonical in wanted:
+            names = self.assignment.class_names(canonical)
+            candidates = []
+            for rel, definitions in self.definitions.items():
+                source = self.sources.get(rel.split("#")[0])
+                for rank, name in enumerate(names):
+                    for info in definitions.get(name, []):
+                        if info.stmt is None or not isinstance(info.stmt.node, ast.ClassDef):
+                            continue
+                        manifest_file = chosen_for.get(rel)
+                        key = (info.stub, manifest_file is None, rank, len(Path(rel).parts), rel, -info.line)
+                        candidates.append((key, rel, info, manifest_file, source))
+            if not candidates:
+                continue
+            candidates.sort(key=lambda c: c[0])
+            _key, rel, info, manifest_file, source = candidates[0]
+            module = self.class_module(rel, manifest_file)
+            if module is None:
+                continue
+            origin = info.block.origin(info.line)
+            self.prepared.classes[canonical] = {"module": module, "name": info.name, "stub": info.stub,
+                                                "origin": origin.to_json()}
+            for question in self.assignment.questions.values():
+                if canonical in question.classes:
+                    self.prepared.origins.setdefault(question.id, {})[info.name] = origin
+            if info.name != canonical:
+                self.note(msg("intake_class_alias", canonical=canonical, name=info.name, file=rel))
+        (self.dest / CLASS_INDEX).write_text(json.dumps(self.prepared.classes, ensure_ascii=False),
+                                             encoding="utf-8")
+
+    def class_module(self, rel: str, manifest_file: str | None) -> str | None:
+        """The importable name of the prepared module holding `rel`'s definitions."""
+        if manifest_file is not None:
+            return None if manifest_file in self.prepared.fatal else Path(manifest_file).stem
+        source = self._source_for(rel)
+        if source is None or source.problem is not None or source.broken_blocks():
+            return None
+        path = Path(rel.split("#")[0])
+        parts = [*path.parent.parts, path.stem]
+        if source.kind == "py" and all(p.isidentifier() for p in parts):
+            name = ".".join(parts)
+            target = path.as_posix()
+            folders = [path.parent] if len(parts) > 1 else []
+        else:   # a notebook, or a file whose name is no Python name: a module of its own
+            name = "_classes_" + "".join(c if c.isalnum() else "_" for c in path.stem)
+            target = f"{name}.py"
+            folders = []
+        if target not in self.written_paths:
+            self.strip_to(source, target)
+        for folder in folders:
+            # The package's other modules are imported through relative imports: definitions only too.
+            for other_rel, other in list(self.sources.items()):
+                other_path = Path(other_rel)
+                if other.kind == "py" and other_path.parent == folder and other_path.as_posix() not in self.written_paths \
+                        and other.problem is None and not other.broken_blocks():
+                    self.strip_to(other, other_path.as_posix())
+        return name
+
+    def _source_for(self, rel: str) -> SourceFile | None:
+        if rel in self.sources:
+            return self.sources[rel]
+        for modules in self.student_modules.values():
+            for module in modules:
+                if module.rel == rel:
+                    return module
+        return None
+
+    def strip_to(self, source: SourceFile, target: str) -> None:
+        header = HEADER.format(file=source.rel.split("#")[0], what="your module, definitions only")
+        in_package = len(Path(target).parts) > 1
+        built = build_module(source, self.stmts[source.rel], {}, self.provided, header, in_package=in_package)
+        (self.dest / target).parent.mkdir(parents=True, exist_ok=True)
+        self.write_module(target, built)
+        self.written_paths.add(target)
+        self.pending_imports.append((built.imported_roots, source.rel))
 
     def support_files(self) -> None:
         for module in sorted(self.helper_modules):
@@ -327,6 +419,7 @@ def prepare(source: SubmissionSource, assignment: Assignment, dest: Path) -> Pre
     intake.copy_files()
     for spec in assignment.files:
         intake.prepare_file(spec)
+    intake.find_classes()
     intake.student_helpers()
     intake.support_files()
     intake.prepared.save()

@@ -13,6 +13,14 @@ subfolder. The rules:
   modified, then the name. A file named exactly like another manifest file is not a candidate;
 * a script file (run whole) is found by its name first; only when no name matches is the file
   defining the most of its functions/variables used.
+
+The real work first (issue 16.3): before any of that, a module file's candidates are ordered by
+the graded functions they fill in *usably* — in code Python 3 parses (a .py with a syntax error,
+typically Python 2 `print "x"`, cannot be imported at all; a notebook's broken cells are skipped)
+and not left as the starter's stubs. A Jupyter checkpoint copy (`.ipynb_checkpoints/`, read under
+the name of the file it copies) is never preferred to a real file that fills in a graded
+function, but is graded when it is the only one that does (with a note). `explain_choice` gives
+the notes: which file was graded, and each file passed over with its reason.
 """
 
 from __future__ import annotations
@@ -25,8 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.assignment import Assignment, FileSpec
+from grader.messages import Message, msg
 from grader.intake.choose import DefInfo, compatible, required_functions
-from grader.intake.sources import SourceFile
+from grader.intake.diagnose import syntax_message
+from grader.intake.sources import SourceFile, checkpoint_original
 
 RANK_EXACT_ROOT = 5      # "tp_nn.py" at the top of the submission
 RANK_EXACT = 4           # "TP3/tp_nn.py"
@@ -35,8 +45,11 @@ RANK_ALIAS = 2           # a FileSpec alias glob: "circlesV2.py" for "circles*.p
 RANK_CONTAINS = 1        # the loose name inside the file's: "ex_grad_intro_DUPONT.py"
 RANK_NONE = 0
 
+# Searched at every position of a file name: no alternative may start with a repetition (a run of
+# spaces would be rescanned from each of its positions); the spaces before a suffix are stripped
+# afterwards, and punctuation does not count in a loose name anyway.
 _COPY_SUFFIX = re.compile(
-    r"(\s*\(\d+\)|\s*-\s*cop(?:y|ie)(?:\s*\d+)?|[\s_]+cop(?:y|ie)(?:\s*\(?\d+\)?)?|\s*\[\d+\])$", re.IGNORECASE)
+    r"(\(\d+\)|-\s*cop(?:y|ie)(?:\s*\d+)?|[\s_]cop(?:y|ie)(?:\s*\(?\d+\)?)?|\[\d+\])$", re.IGNORECASE)
 _COPY_PREFIX = re.compile(r"^(?:cop(?:y|ie)\s+(?:of|de)\s+)+", re.IGNORECASE)
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
@@ -94,13 +107,21 @@ class Candidate:
     rank: int
     score: tuple[int, int, int]        # (filled compatible, compatible, by name)
     distinct: int = 0                  # compatible functions no other manifest file asks for as such
+    usable: tuple[int, int] = (0, 0)   # (filled compatible, compatible) in code that will import
+
+    @property
+    def checkpoint(self) -> bool:
+        return self.source.checkpoint
 
     def key(self) -> tuple:
-        # Sorted ascending: best first.
-        return (tuple(-s for s in self.score), -self.rank, -self.source.mtime, self.source.rel)
+        # Sorted ascending: best first. Filling in a graded function usably comes first, then a
+        # real file before a checkpoint copy, then the counts, the name, the date.
+        return (self.usable[0] == 0, self.checkpoint, -self.usable[0], -self.score[0], -self.usable[1],
+                -self.score[1], -self.score[2], -self.rank, -self.source.mtime, self.source.rel)
 
     def key_script(self) -> tuple:
-        return (-self.rank, tuple(-s for s in self.score), -self.source.mtime, self.source.rel)
+        return (not self.source.importable(), self.checkpoint, -self.rank, tuple(-s for s in self.score),
+                -self.source.mtime, self.source.rel)
 
 
 def distinct_functions(assignment: Assignment, spec: FileSpec) -> list:
@@ -119,6 +140,17 @@ def distinct_functions(assignment: Assignment, spec: FileSpec) -> list:
 def distinct_score(assignment: Assignment, spec: FileSpec, definitions: dict[str, list[DefInfo]]) -> int:
     return sum(1 for f in distinct_functions(assignment, spec)
                if any(compatible(f, d) for d in definitions.get(f.name.split(".")[0], [])))
+
+
+def usable_score(assignment: Assignment, spec: FileSpec, source: SourceFile,
+                 definitions: dict[str, list[DefInfo]]) -> tuple[int, int]:
+    """(filled compatible, compatible) graded functions defined in code that will import: parsed
+    definitions of a readable notebook or of a .py that parses as a whole."""
+    if not source.importable():
+        return (0, 0)
+    parsed = {name: [d for d in infos if d.parsed] for name, infos in definitions.items()}
+    filled, compatible_count, _ = module_score(assignment, spec, parsed)
+    return (filled, compatible_count)
 
 
 def module_score(assignment: Assignment, spec: FileSpec, definitions: dict[str, list[DefInfo]]) -> tuple[int, int, int]:
@@ -145,7 +177,7 @@ def script_score(assignment: Assignment, spec: FileSpec, source: SourceFile,
     """
     wanted_vars: set[str] = set()
     for question in assignment.questions.values():
-        if question.file == spec.name:
+        if spec.name in question.files:
             wanted_vars.update(question.variables)
     assigned: set[str] = set()
     for block in source.parsed_blocks():
@@ -172,9 +204,11 @@ def rank_candidates(assignment: Assignment, spec: FileSpec, sources: list[Source
     """Candidates for `spec`, best first (empty: nothing in the submission can stand for it)."""
     out = []
     for source in sources:
-        if exact_for_other(source.rel, spec, assignment):
+        # A checkpoint copy is named after the file it copies: TP3-checkpoint.ipynb as TP3.ipynb.
+        named = checkpoint_original(source.rel) if source.checkpoint else source.rel
+        if exact_for_other(named, spec, assignment):
             continue
-        rank = name_rank(source.rel, spec)
+        rank = name_rank(named, spec)
         defs = definitions.get(source.rel, {})
         if spec.kind == "script":
             score = script_score(assignment, spec, source, defs)
@@ -186,9 +220,54 @@ def rank_candidates(assignment: Assignment, spec: FileSpec, sources: list[Source
             # nor do functions that another manifest file asks for just the same.
             if score[1] == 0 or (distinct_functions(assignment, spec) and distinct == 0):
                 continue
-        out.append(Candidate(source, rank, score, distinct))
+        usable = usable_score(assignment, spec, source, defs) if spec.kind != "script" else (0, 0)
+        out.append(Candidate(source, rank, score, distinct, usable))
     if spec.kind == "script":
         out.sort(key=Candidate.key_script)
     else:
         out.sort(key=Candidate.key)
     return out
+
+
+MAX_PASSED_OVER_NOTES = 10
+
+
+def explain_choice(spec: FileSpec, candidates: list[Candidate]) -> list[Message]:
+    """The notes on the file graded for `spec` (candidates as rank_candidates gives them): which
+    one, the others that could have been and why each was passed over."""
+    if not candidates:
+        return []
+    chosen = candidates[0]
+    others = [c for c in candidates[1:] if c.score[2] > 0 or c.rank > 0]
+    notes: list[Message] = []
+    if others:
+        notes.append(msg("intake_file_chosen", file=spec.name, used=chosen.source.rel,
+                         others=", ".join(c.source.rel for c in others)))
+    elif chosen.source.rel != spec.name:
+        notes.append(msg("intake_file_renamed", file=spec.name, used=chosen.source.rel))
+    if chosen.checkpoint:
+        notes.append(msg("intake_checkpoint_used", file=spec.name, used=chosen.source.rel))
+    for other in others[:MAX_PASSED_OVER_NOTES]:
+        notes.append(msg("intake_file_passed_over", file=spec.name, other=other.source.rel,
+                         reason=passed_over_reason(spec, other, chosen)))
+    return notes
+
+
+def passed_over_reason(spec: FileSpec, other: Candidate, chosen: Candidate) -> Message:
+    source = other.source
+    if source.problem is not None:
+        return msg("intake_reason_unreadable")
+    if source.kind == "py" and source.broken_blocks():
+        why = syntax_message(source.broken_blocks()[0], python2_hint=True)
+        if why.key == "intake_python2":
+            return msg("intake_reason_python2", line=why.params["line"], construct=why.params["construct"])
+        return msg("intake_reason_syntax", line=why.params.get("line", "?"))
+    if spec.kind == "script":
+        return msg("intake_reason_tie", used=chosen.source.rel)
+    if other.checkpoint and not chosen.checkpoint and chosen.usable[0] > 0:
+        return msg("intake_reason_checkpoint", used=chosen.source.rel)
+    if other.usable[0] == 0 and other.usable[1] > 0:
+        return msg("intake_reason_stubs")
+    if other.usable[0] < chosen.usable[0]:
+        return msg("intake_reason_fewer", count=other.usable[0], best=chosen.usable[0], used=chosen.source.rel)
+    return msg("intake_reason_tie", used=chosen.source.rel)

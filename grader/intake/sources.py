@@ -4,21 +4,30 @@ A .py file is one block; a notebook gives one block per code cell, because Jupyt
 cells one by one: a syntax error in one cell does not stop the others from defining functions.
 Each block knows the section headings in force where it starts (markdown headings, or comment
 titles such as `# 2.2 autograd`), which is how a definition is told to belong to part 2.2.
+
+Bounded (limits.py): files over the size caps are not read (`problem` says so), notebook cells
+over the cell cap are left out with a note, code nested too deeply for the parser is a syntax
+error of its block rather than a crash, and the deadline of the intake is checked between cells
+and blocks. A block's lines and heading stacks are computed once, so that asking for them per
+statement stays linear.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import tokenize
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from grader.messages import Message, msg
-from grader.intake import notebooks
+from grader.intake import limits, notebooks
 from grader.intake.model import Origin
 
+CHECKPOINT_DIR = ".ipynb_checkpoints"
+CHECKPOINT_SUFFIX = "-checkpoint"
 
 
 @dataclass
@@ -32,23 +41,35 @@ class Block:
     line_headings: list[tuple[int, int, str]] = field(default_factory=list)  # (line, level, text)
     tree: ast.Module | None = None
     error: SyntaxError | None = None
+    _lines: tuple[str, list[str]] | None = field(default=None, repr=False, compare=False)
+    _stacks: tuple[tuple, list[int], list[tuple]] | None = field(default=None, repr=False, compare=False)
 
     def origin(self, line: int | None = None) -> Origin:
         return Origin(self.file, None if line is None else line + self.line_offset, self.cell)
 
     def heading_stack(self, line: int) -> tuple[tuple[int, str], ...]:
-        stack = list(self.headings)
-        for at, level, text in self.line_headings:
-            if at >= line:
-                break
-            _push(stack, level, text)
-        return tuple(stack)
+        """The headings in force just before `line`: the block's own, then its comment titles."""
+        key = (self.headings, len(self.line_headings))
+        if self._stacks is None or self._stacks[0] != key:
+            stack = list(self.headings)
+            ats, stacks = [], []
+            for at, level, text in self.line_headings:
+                _push(stack, level, text)
+                ats.append(at)
+                stacks.append(tuple(stack))
+            self._stacks = (key, ats, stacks)
+        _, ats, stacks = self._stacks
+        i = bisect.bisect_left(ats, line) - 1       # the last title strictly before `line`
+        return stacks[i] if i >= 0 else tuple(self.headings)
 
     def heading_text(self, line: int) -> str:
         return " / ".join(text for _, text in self.heading_stack(line))
 
     def lines(self) -> list[str]:
-        return self.text.split("\n")
+        """The block's lines (computed once: callers must not modify the list)."""
+        if self._lines is None or self._lines[0] is not self.text:
+            self._lines = (self.text, self.text.split("\n"))
+        return self._lines[1]
 
 
 @dataclass
@@ -66,6 +87,17 @@ class SourceFile:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def checkpoint(self) -> bool:
+        """A Jupyter autosave copy (`.ipynb_checkpoints/TP3-checkpoint.ipynb`), not the file itself."""
+        return is_checkpoint_copy(self.rel)
+
+    def importable(self) -> bool:
+        """Readable, and a .py that parses as a whole (a notebook's broken cells are only skipped)."""
+        if self.problem is not None:
+            return False
+        return self.kind == "ipynb" or not self.broken_blocks()
 
     def parsed_blocks(self) -> list[Block]:
         return [b for b in self.blocks if b.tree is not None]
@@ -86,6 +118,21 @@ class SourceFile:
             if body:
                 return True
         return False
+
+
+def is_checkpoint_copy(rel: str) -> bool:
+    parts = PurePosixPath(rel.split("#")[0]).parts
+    return CHECKPOINT_DIR in parts[:-1]
+
+
+def checkpoint_original(rel: str) -> str:
+    """`TP3/.ipynb_checkpoints/tp_nn-checkpoint.py` -> `TP3/tp_nn.py`: the file it is a copy of."""
+    path = PurePosixPath(rel)
+    parts = [p for p in path.parts[:-1] if p != CHECKPOINT_DIR]
+    stem, suffix = path.stem, path.suffix
+    if stem.endswith(CHECKPOINT_SUFFIX):
+        stem = stem[: -len(CHECKPOINT_SUFFIX)]
+    return "/".join(parts + [stem + suffix])
 
 
 def _push(stack: list[tuple[int, str]], level: int, text: str) -> None:
@@ -118,12 +165,21 @@ def normalise_newlines(text: str) -> str:
 
 
 def parse_block(block: Block) -> None:
+    limits.check_deadline()
     try:
         block.tree = ast.parse(block.text, filename=block.file)
     except SyntaxError as exc:
         block.error = exc
     except ValueError as exc:  # null bytes, on some Python versions
         block.error = SyntaxError(str(exc), (block.file, 1, 1, ""))
+    except (RecursionError, MemoryError):
+        # `x = 1+1+…+1` a hundred thousand times, `-` * 100000: the parser gives up (its own stack,
+        # not the machine's memory). Python would not run it either.
+        block.tree = None
+        lines = block.lines()
+        longest = max(range(len(lines)), key=lambda i: len(lines[i]))   # the likely culprit
+        block.error = SyntaxError("too deeply nested for Python's parser",
+                                  (block.file, longest + 1, 1, lines[longest][:200]))
 
 
 def read_source(path: Path, rel: str, provides: Callable[[str], bool] = lambda m: False) -> SourceFile:
@@ -143,8 +199,17 @@ def read_source(path: Path, rel: str, provides: Callable[[str], bool] = lambda m
     return source
 
 
+def _too_large(source: SourceFile, size: int, limit: int) -> Message:
+    return msg("intake_file_too_large", file=source.rel, size_mb=round(size / (1 << 20), 1),
+               limit_mb=round(limit / (1 << 20)))
+
+
 def _read_py(source: SourceFile) -> None:
     try:
+        size = source.path.stat().st_size
+        if size > limits.MAX_PY_BYTES:
+            source.problem = _too_large(source, size, limits.MAX_PY_BYTES)
+            return
         data = source.path.read_bytes()
     except OSError as exc:
         source.problem = msg("intake_file_unreadable", file=source.rel, error=str(exc.strerror or exc))
@@ -154,19 +219,39 @@ def _read_py(source: SourceFile) -> None:
         source.notes.append(msg("intake_encoding", file=source.rel, encoding=fallback))
     text = normalise_newlines(text)
     block = Block(file=source.rel, cell=None, text=text, order=0)
-    for number, line in enumerate(text.split("\n"), start=1):
+    _comment_titles(block)
+    source.blocks.append(block)
+
+
+def _comment_titles(block: Block, stack: list[tuple[int, str]] | None = None) -> None:
+    """Comment titles of the block (`# 2.2 autograd`), up to limits.MAX_HEADINGS_PER_BLOCK."""
+    for number, line in enumerate(block.lines(), start=1):
+        if not line.startswith("#"):
+            continue
         heading = notebooks.comment_heading(line)
         if heading:
             block.line_headings.append((number, heading[0], heading[1]))
-    source.blocks.append(block)
+            if stack is not None:
+                _push(stack, heading[0], heading[1])
+            if len(block.line_headings) >= limits.MAX_HEADINGS_PER_BLOCK:
+                break
 
 
 def _read_ipynb(source: SourceFile, provides: Callable[[str], bool]) -> None:
     try:
         notebook = notebooks.read_notebook(source.path)
+    except notebooks.NotebookTooLarge as exc:
+        source.problem = _too_large(source, exc.size, limits.MAX_NOTEBOOK_BYTES)
+        return
     except notebooks.NotebookError as exc:
         source.problem = msg("intake_notebook_unreadable", file=source.rel, error=str(exc))
         return
+    if notebook.total_cells > len(notebook.cells):
+        source.notes.append(msg("intake_too_many_cells", file=source.rel, count=notebook.total_cells,
+                                limit=len(notebook.cells)))
+    for index, chars in notebook.oversized[:20]:
+        source.notes.append(msg("intake_cell_too_large", file=source.rel, cell=index,
+                                size_kb=chars >> 10, limit_kb=limits.MAX_CELL_CHARS >> 10))
     source.python2_kernel = notebook.python2
     if notebook.language not in ("python", "python3", "python2", "ipython", ""):
         source.problem = msg("intake_notebook_unreadable", file=source.rel,
@@ -174,6 +259,7 @@ def _read_ipynb(source: SourceFile, provides: Callable[[str], bool]) -> None:
         return
     stack: list[tuple[int, str]] = []
     for cell in notebook.cells:
+        limits.check_deadline()
         if cell.kind == "markdown":
             for level, text in notebooks.markdown_headings(cell.source):
                 _push(stack, level, text)
@@ -186,11 +272,7 @@ def _read_ipynb(source: SourceFile, provides: Callable[[str], bool]) -> None:
             source.writefiles[Path(target.replace("\\", "/")).name] = (body, cell.index)
         block = Block(file=source.rel, cell=cell.index, text=normalise_newlines(code.text),
                       order=len(source.blocks), headings=tuple(stack))
-        for number, line in enumerate(block.text.split("\n"), start=1):
-            heading = notebooks.comment_heading(line)
-            if heading:
-                block.line_headings.append((number, heading[0], heading[1]))
-                _push(stack, heading[0], heading[1])
+        _comment_titles(block, stack)
         source.blocks.append(block)
 
 

@@ -28,6 +28,7 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 
+from grader.intake import limits
 from grader.intake.sources import Block
 
 KEEP_IMPORT = "import"
@@ -77,8 +78,7 @@ class Stmt:
         lines = self.block.lines()[self.start - 1:self.end]
         if not self.shares_line:
             return lines
-        segment = ast.get_source_segment(self.block.text, self.node) or ""
-        return segment.split("\n")
+        return _segment(self.block.lines(), self.node).split("\n")
 
 
 @dataclass
@@ -96,6 +96,7 @@ def classify_blocks(blocks: list[Block]) -> list[Stmt]:
             continue
         stmts = []
         for node in block.tree.body:
+            limits.check_deadline()
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             stmt = Stmt(block, node, DROP, (), start, node.end_lineno or node.lineno)
             stmt.kind, stmt.names = _classify(node, bound, modules)
@@ -105,6 +106,23 @@ def classify_blocks(blocks: list[Block]) -> list[Stmt]:
         _mark_shared_lines(stmts)
         out.extend(stmts)
     return out
+
+
+def _segment(lines: list[str], node: ast.AST) -> str:
+    """ast.get_source_segment on the block's lines, without splitting the whole text per call
+    (which made a file of many `a = 1; b = 2` lines quadratic). Offsets are UTF-8 byte columns."""
+    end_line, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+    if end_line is None or end_col is None:
+        return ""
+    first, col = node.lineno - 1, node.col_offset      # type: ignore[attr-defined]
+    last = end_line - 1
+    if not (0 <= first <= last < len(lines)):
+        return ""
+    if first == last:
+        return lines[first].encode()[col:end_col].decode(errors="replace")
+    head = lines[first].encode()[col:].decode(errors="replace")
+    tail = lines[last].encode()[:end_col].decode(errors="replace")
+    return "\n".join([head] + lines[first + 1:last] + [tail])
 
 
 def _mark_shared_lines(stmts: list[Stmt]) -> None:
@@ -208,47 +226,34 @@ def _target_names(target: ast.expr) -> list[str] | None:
     return None
 
 
-class _ModuleScopeBinder(ast.NodeVisitor):
-    """Names a statement binds at module level (not inside functions, lambdas, comprehensions)."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def visit_Name(self, node: ast.Name) -> None:
-        if isinstance(node.ctx, (ast.Store, ast.Del)):
-            self.names.append(node.id)
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self.names.append(node.name)
-
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self.names.append(node.name)
-
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        pass
-
-    def visit_ListComp(self, node: ast.AST) -> None:
-        pass
-
-    visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_ListComp  # type: ignore[assignment]
-
-    def visit_Import(self, node: ast.Import) -> None:
-        self.names.extend(n for n in import_bindings(node) if n != "*")
-
-    visit_ImportFrom = visit_Import  # type: ignore[assignment]
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-        if node.name:
-            self.names.append(node.name)
-        self.generic_visit(node)
+_NEW_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def bound_names(node: ast.stmt) -> tuple[str, ...]:
-    binder = _ModuleScopeBinder()
-    binder.visit(node)
-    return tuple(dict.fromkeys(binder.names))
+    """Names a statement binds at module level (not inside functions, lambdas, comprehensions).
+
+    An explicit stack, in the order a recursive visitor would go: an expression can be nested
+    deeper than Python's own stack (`x = 1 + 1 + …` thousands of times parses)."""
+    names: list[str] = []
+    stack: list[ast.AST] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Name):
+            if isinstance(current.ctx, (ast.Store, ast.Del)):
+                names.append(current.id)
+            continue
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(current.name)
+            continue
+        if isinstance(current, _NEW_SCOPES):
+            continue
+        if isinstance(current, (ast.Import, ast.ImportFrom)):
+            names.extend(n for n in import_bindings(current) if n != "*")
+            continue
+        if isinstance(current, ast.ExceptHandler) and current.name:
+            names.append(current.name)
+        stack.extend(reversed(list(ast.iter_child_nodes(current))))
+    return tuple(dict.fromkeys(names))
 
 
 class Static:
@@ -262,7 +267,12 @@ class Static:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             return False
-        return bool(method(node, local))
+        try:
+            return bool(method(node, local))
+        except RecursionError:
+            # Nested deeper than Python's stack (the parser accepts `1+1+…` thousands deep):
+            # not static, whatever it is.
+            return False
 
     def _all(self, nodes, local) -> bool:
         return all(n is None or self.check(n, local) for n in nodes)

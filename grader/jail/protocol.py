@@ -10,7 +10,11 @@ JSON with tagged objects for what JSON lacks:
     {"$ref": id}               a handle sent back to the worker as an argument
 
 `decode` builds only those types, from whitelisted dtypes and checked sizes. Anything else in a
-frame is a protocol error. This module does no I/O beyond the socket it is given.
+frame is a protocol error: `recv_frame` and `decode` raise nothing but ProtocolError on bad input
+(and recv_frame EOFError / TimeoutError on the socket's own account). Every string of a frame is
+made encodable once, in `recv_frame` (lone surrogates become U+FFFD, `grader.errors.clean_text`),
+so that nothing a worker sends can stop the writing of a report. This module does no I/O beyond
+the socket it is given.
 """
 
 from __future__ import annotations
@@ -26,9 +30,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from grader.errors import clean_text
+
+__student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
+
 HEADER = struct.Struct(">Q")
 MAX_FRAME_BYTES = 512 * 1024**2
 MAX_DEPTH = 64
+MAX_FRAME_DEPTH = 4 * MAX_DEPTH + 16  # JSON nesting of a frame: a $dict level is three JSON levels
 
 # dtypes that may cross the wire, by name; both ends agree on these.
 _NUMPY_DTYPES = {
@@ -165,8 +174,10 @@ def decode(data: Any, from_ref: Callable[[int], Any] | None = None,
     """Rebuild a value from JSON data. Only the documented tags are accepted."""
     if depth > MAX_DEPTH:
         raise ProtocolError("value nested too deeply")
-    if data is None or isinstance(data, (bool, int, float, str)):
+    if data is None or isinstance(data, (bool, int, float)):
         return data
+    if isinstance(data, str):
+        return clean_text(data)
     if isinstance(data, list):
         return [decode(v, from_ref, make_handle, depth + 1) for v in data]
     if not isinstance(data, dict) or len(data) != 1:
@@ -187,7 +198,7 @@ def decode(data: Any, from_ref: Callable[[int], Any] | None = None,
                 raise ProtocolError(f"bad dict key: {exc}") from None
         return out
     if tag == "$float":
-        if body not in ("nan", "inf", "-inf"):
+        if not isinstance(body, str) or body not in ("nan", "inf", "-inf"):
             raise ProtocolError("bad float")
         return float(body)
     if tag == "$ndarray":
@@ -205,20 +216,22 @@ def decode(data: Any, from_ref: Callable[[int], Any] | None = None,
         return Ellipsis
     if tag == "$dtype":
         dtypes = _torch_dtypes()
-        if body not in dtypes:
+        if not isinstance(body, str) or body not in dtypes:
             raise ProtocolError("bad dtype")
         return dtypes[body]
     if tag == "$handle":
         if make_handle is None or not isinstance(body, dict):
             raise ProtocolError("unexpected handle")
-        info = HandleInfo(id=_int(body.get("id")), type=str(body.get("type", "?"))[:200],
-                          repr=str(body.get("repr", ""))[:2000], callable=bool(body.get("callable")))
+        kind, text = body.get("type", "?"), body.get("repr", "")
+        info = HandleInfo(id=_int(body.get("id")), type=clean_text(kind if isinstance(kind, str) else "?", 200),
+                          repr=clean_text(text if isinstance(text, str) else "", 2000),
+                          callable=body.get("callable") is True)
         return make_handle(info)
     if tag == "$ref":
         if from_ref is None:
             raise ProtocolError("unexpected reference")
         return from_ref(_int(body))
-    raise ProtocolError(f"unknown tag {tag[:40]!r}")
+    raise ProtocolError(f"unknown tag {clean_text(tag, 40)!r}")
 
 
 def _list(body: Any) -> list:
@@ -241,8 +254,11 @@ def _shape_and_bytes(body: Any, itemsize: int) -> tuple[tuple[int, ...], bytes]:
         isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
     ):
         raise ProtocolError("bad shape")
+    data = body.get("data", "")
+    if not isinstance(data, str):
+        raise ProtocolError("bad array data")
     try:
-        raw = base64.b64decode(body.get("data", ""), validate=True)
+        raw = base64.b64decode(data, validate=True)
     except (ValueError, TypeError):
         raise ProtocolError("bad array data") from None
     count = math.prod(shape)
@@ -253,19 +269,29 @@ def _shape_and_bytes(body: Any, itemsize: int) -> tuple[tuple[int, ...], bytes]:
 
 def _decode_array(body: Any) -> np.ndarray:
     name = body.get("dtype") if isinstance(body, dict) else None
-    if name not in _NUMPY_DTYPES:
+    if not isinstance(name, str) or name not in _NUMPY_DTYPES:
         raise ProtocolError("bad array dtype")
     dtype = np.dtype(_NUMPY_DTYPES[name]).newbyteorder("<")
     shape, raw = _shape_and_bytes(body, dtype.itemsize)
-    return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=True).reshape(shape)
+    try:
+        return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=True).reshape(shape)
+    except (ValueError, OverflowError, MemoryError) as exc:  # e.g. a 0-size shape numpy refuses
+        raise ProtocolError(f"bad array shape: {type(exc).__name__}") from None
 
 
 def _decode_tensor(body: Any) -> Any:
     torch = _torch()
     name = body.get("dtype") if isinstance(body, dict) else None
     dtypes = _torch_dtypes()
-    if name not in dtypes:
+    if not isinstance(name, str) or name not in dtypes:
         raise ProtocolError("bad tensor dtype")
+    try:
+        return _build_tensor(torch, body, name)
+    except (ValueError, OverflowError, RuntimeError, MemoryError) as exc:
+        raise ProtocolError(f"bad tensor shape: {type(exc).__name__}") from None
+
+
+def _build_tensor(torch: Any, body: dict, name: str) -> Any:
     if name == "bfloat16":
         shape, raw = _shape_and_bytes(body, 2)
         ints = np.frombuffer(raw, dtype="<i2").astype(np.int16).reshape(shape)
@@ -310,13 +336,54 @@ def recv_exactly(sock: socket.socket, count: int, deadline: float | None = None)
 
 def recv_frame(sock: socket.socket, max_bytes: int = MAX_FRAME_BYTES,
                deadline: float | None = None) -> dict:
+    """One frame as a dict whose strings are all encodable. Raises ProtocolError for anything that
+    is not a frame of JSON (EOFError / TimeoutError / OSError come from the socket itself)."""
     (length,) = HEADER.unpack(recv_exactly(sock, HEADER.size, deadline))
     if length > max_bytes:
         raise ProtocolError(f"frame of {length} bytes exceeds the {max_bytes}-byte limit")
+    return parse_frame(recv_exactly(sock, length, deadline))
+
+
+def parse_frame(payload: bytes) -> dict:
+    """The body of a frame: JSON, an object, not nested beyond MAX_FRAME_DEPTH, strings cleaned."""
     try:
-        message = json.loads(recv_exactly(sock, length, deadline))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # Strict UTF-8 (json.loads of bytes would also take UTF-16 / UTF-32, and surrogates).
+        text = payload.decode("utf-8")
+        message = json.loads(text)
+    except (ValueError, RecursionError, MemoryError) as exc:  # bad UTF-8 or JSON, a 5,000-digit int
         raise ProtocolError(f"frame is not valid JSON: {type(exc).__name__}") from None
     if not isinstance(message, dict):
         raise ProtocolError("frame is not an object")
+    # In strict UTF-8 JSON a lone surrogate can only come as an escape, \ud800 to \udfff.
+    return _clean_frame(message, strings="\\ud" in text or "\\uD" in text)
+
+
+def _clean_frame(message: dict, strings: bool) -> dict:
+    """Walk the frame without recursion: check its depth, and (`strings`) clean every str."""
+    stack: list[tuple[Any, int]] = [(message, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_FRAME_DEPTH:
+            raise ProtocolError("frame nested too deeply")
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                kind = type(item)
+                if kind is str:
+                    if strings:
+                        node[index] = clean_text(item)
+                elif kind is list or kind is dict:
+                    stack.append((item, depth + 1))
+        elif isinstance(node, dict):
+            for key in list(node):
+                item = node[key]
+                kind = type(item)
+                if kind is str and strings:
+                    item = node[key] = clean_text(item)
+                elif kind is list or kind is dict:
+                    stack.append((item, depth + 1))
+                if strings and not key.isascii():
+                    fixed = clean_text(key)
+                    if fixed != key:
+                        del node[key]
+                        node[fixed] = item
     return message

@@ -1,19 +1,21 @@
 """The scorer's side of the jail: start the zygote, open workers, call student code through proxies.
 
     with Jail.start() as jail:
-        session = jail.session(JobSpec(submission_dir=..., modules=["tp_nn"]))
-        student = session.module("tp_nn")
-        Yhat, outputs = student.forward(params, X)     # runs in the worker
+        session = Session(jail, JobSpec(submission_dir=...))
+        Yhat, outputs = session.module("tp_nn").forward(params, X)     # runs in the worker
         session.close()
 
-A call that overruns its time limit kills the worker and raises `StudentTimeout`; the next test gets
-a fresh worker (within one test, later calls fail at once with the same error, so that Hypothesis
-does not wait for the limit again on every example it tries). A worker that dies raises
+`Session.request(op, **fields)` is the one way to the worker (its operations are the table
+`grader.jail.worker.OPERATIONS`); the proxies (`StudentModule`, `RemoteCallable`, `RemoteObject`)
+only build requests. A call that overruns its time limit kills the worker and raises
+`StudentTimeout`; within one test, later calls fail at once with the same error, so that
+Hypothesis does not wait for the limit again on every example it tries. A worker that dies raises
 `WorkerDied`. An exception in student code raises `StudentError` with the student's own frames.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,6 +34,8 @@ from grader.jail import protocol
 from grader.jail.protocol import HandleInfo
 from grader.jail.sandbox import Limits
 from grader.jail.zygote import SOCKET_NAME
+
+__student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,16 @@ class Jail:
     def start(cls, preload: list[str] = (), timeout: float = 120.0) -> "Jail":
         socket_dir = tempfile.mkdtemp(prefix="grader-jail-")
         os.chmod(socket_dir, 0o700)
-        # The zygote's own environment is ours minus what tells Python where else to look.
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "LD_"))}
-        env["OMP_NUM_THREADS"] = "1"
-        env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        # The zygote's environment is built from nothing, never copied from ours: its environment
+        # block is what every forked worker shows in /proc/self/environ (os.environ.clear() in
+        # the worker does not erase that block), so it must hold nothing of the grader's.
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        }
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.jail.zygote", socket_dir, json.dumps(list(preload))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=socket_dir, env=env,
@@ -144,7 +155,13 @@ class WorkerConnection:
         self.seq = 0
         self.alive = True
         hello = self._receive(0, time.monotonic() + 60)
-        self.confinement: dict = hello
+        if not isinstance(hello, dict) or not all(
+                isinstance(hello.get(key), list) and all(isinstance(item, str) for item in hello[key])
+                for key in ("applied", "skipped")):
+            self.kill()
+            raise WorkerDied("the worker sent an invalid greeting")
+        # Which confinement layers the worker applied / skipped (strings cleaned by recv_frame).
+        self.confinement: dict = {"applied": list(hello["applied"]), "skipped": list(hello["skipped"])}
 
     def request(self, message: dict, timeout: float | None = None) -> Any:
         if not self.alive:
@@ -171,7 +188,7 @@ class WorkerConnection:
         except protocol.ProtocolError as exc:
             self.kill()
             raise WorkerDied(f"the worker sent an invalid reply ({exc})") from None
-        if reply.get("seq") != seq:
+        if type(reply.get("seq")) is not int or reply["seq"] != seq:
             self.kill()
             raise WorkerDied("the worker sent a reply out of turn")
         if "error" in reply and isinstance(reply["error"], dict):
@@ -211,7 +228,10 @@ class WorkerConnection:
 
 
 class Session:
-    """The student's code for one test: a worker started on first use, replaced after a crash."""
+    """The student's code for one test: a worker started on first use, replaced after a crash.
+
+    Every operation is one `request`; the proxies below only build requests and decode replies.
+    """
 
     def __init__(self, jail: Jail, job: JobSpec) -> None:
         self.jail = jail
@@ -228,54 +248,67 @@ class Session:
             self.workers_started += 1
         return self._worker
 
-    def request(self, message: dict, timeout: float | None = None) -> Any:
+    def request(self, op: str, timeout: float | None = None, **fields: Any) -> Any:
+        """Send one operation (see grader.jail.worker.OPERATIONS) and return its decoded reply."""
         worker = self.worker()
         try:
-            return worker.request(message, timeout)
+            reply = worker.request({"op": op, **fields}, timeout)
         except StudentTimeout as exc:
             self._sticky = exc
             raise
+        return protocol.decode(reply, make_handle=lambda info: RemoteObject(self, info))
 
-    # -- values --------------------------------------------------------------------------------
-
-    def decode(self, data: Any) -> Any:
-        return protocol.decode(data, make_handle=lambda info: RemoteObject(self, info))
-
-    @staticmethod
-    def encode(value: Any) -> Any:
-        return protocol.encode(value)
-
-    # -- the proxies' operations ---------------------------------------------------------------
+    # -- what tests and drivers use ------------------------------------------------------------
 
     def module(self, name: str) -> "StudentModule":
         return StudentModule(self, name)
 
-    def load(self, module: str) -> dict:
-        return self.request({"op": "load", "module": module})
-
     def call(self, target: dict, args: tuple, kwargs: dict, want: str = "value",
              timeout: float | None = None) -> Any:
-        reply = self.request({"op": "call", "target": target, "args": self.encode(list(args)),
-                              "kwargs": self.encode(dict(kwargs)), "want": want}, timeout)
-        return self.decode(reply)
+        return self.request("call", timeout, target=target, args=protocol.encode(list(args)),
+                            kwargs=protocol.encode(dict(kwargs)), want=want)
 
-    def run_driver(self, source: str, entry: str, modules: list[str], *args: Any,
-                   timeout: float | None = None, filename: str = "<driver>", **kwargs: Any) -> Any:
-        reply = self.request({"op": "run", "source": source, "entry": entry, "modules": modules,
-                              "filename": filename, "args": self.encode(list(args)),
-                              "kwargs": self.encode(dict(kwargs))}, timeout)
-        return self.decode(reply)
+    def run_driver(self, driver: types.ModuleType, entry: str, *args: Any,
+                   timeout: float | None = None, **kwargs: Any) -> Any:
+        """Run `driver.entry(code, *args, **kwargs)` in the worker, where `code` gives the student's
+        modules, classes and functions (grader.jail.worker.StudentCode). `driver` is a public,
+        trusted module of the assignment's support folder; its source is sent, never a pickle."""
+        if not isinstance(driver, types.ModuleType):
+            raise HarnessError("run_driver takes the driver module itself (import it, pass it)")
+        source = _module_source(driver)
+        return self.request("run", timeout, source=source, entry=entry, filename=f"<{driver.__name__}>",
+                            args=protocol.encode(list(args)), kwargs=protocol.encode(dict(kwargs)))
 
-    def run_script(self, file: str, variables: list[str], inputs: list[str] = (),
+    def run_script(self, file: str, variables: list[str] = (), inputs: list[str] = (),
                    timeout: float | None = None) -> dict:
-        reply = self.request({"op": "script", "file": file, "variables": list(variables),
-                              "inputs": list(inputs)}, timeout)
-        return self.decode(reply)
+        return self.request("script", timeout, file=file, variables=list(variables), inputs=list(inputs))
+
+    def scalars(self) -> list[dict]:
+        """Every `SummaryWriter.add_scalar` call of the student's code in this worker so far."""
+        return self.request("scalars")
+
+    def grader_context(self) -> "RemoteObject":
+        """The grader's own `ctx` (save_for_backward / saved_tensors), in the worker."""
+        return self.request("context")
+
+    def classes(self) -> dict:
+        """The student's classes intake found: {canonical name: {"name", "module", "stub"}}."""
+        return self.request("classes")
 
     def close(self) -> None:
         if self._worker is not None:
             self._worker.kill()
             self._worker = None
+
+
+_SOURCES: dict[str, str] = {}
+
+
+def _module_source(module: types.ModuleType) -> str:
+    key = getattr(module, "__file__", None) or module.__name__
+    if key not in _SOURCES:
+        _SOURCES[key] = inspect.getsource(module)
+    return _SOURCES[key]
 
 
 class StudentModule:
@@ -289,11 +322,8 @@ class StudentModule:
     def describe(self) -> dict:
         """The module's functions and classes: {name: {kind, signature, line, stub}}."""
         if self._names is None:
-            self._names = self._session.load(self._name)["names"]
+            self._names = self._session.request("load", module=self._name)["names"]
         return self._names
-
-    def has(self, name: str) -> bool:
-        return name in self.describe()
 
     def __getattr__(self, name: str) -> "RemoteCallable":
         if name.startswith("_"):
@@ -302,31 +332,26 @@ class StudentModule:
 
 
 class RemoteCallable:
-    def __init__(self, session: Session, target: dict, name: str) -> None:
+    def __init__(self, session: Session, target: dict, name: str, timeout: float | None = None) -> None:
         self._session = session
         self._target = target
+        self._timeout = timeout
         self.__name__ = name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._session.call(self._target, args, kwargs)
+        return self._session.call(self._target, args, kwargs, timeout=self._timeout)
 
     def observe(self, *args: Any, **kwargs: Any) -> tuple[Any, list]:
         """Call, and return (result, the positional arguments as they are after the call)."""
-        reply = self._session.call(self._target, args, kwargs, want="observe")
+        reply = self._session.call(self._target, args, kwargs, want="observe", timeout=self._timeout)
         return reply["result"], list(reply["args"])
 
     def remote(self, *args: Any, **kwargs: Any) -> "RemoteObject":
         """Call, and keep the result in the worker (to inspect requires_grad, is_leaf, grad...)."""
-        return self._session.call(self._target, args, kwargs, want="handle")
+        return self._session.call(self._target, args, kwargs, want="handle", timeout=self._timeout)
 
     def with_timeout(self, timeout: float) -> "RemoteCallable":
-        outer = self
-
-        class _Timed(RemoteCallable):
-            def __call__(self, *args: Any, **kwargs: Any) -> Any:
-                return outer._session.call(outer._target, args, kwargs, timeout=timeout)
-
-        return _Timed(self._session, self._target, self.__name__)
+        return RemoteCallable(self._session, self._target, self.__name__, timeout)
 
 
 class RemoteObject:
@@ -347,28 +372,35 @@ class RemoteObject:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        value = self._session.decode(self._session.request({"op": "get", "target": self._target(name)}))
-        if isinstance(value, RemoteObject) and value._info.callable:
-            return value
-        return value
+        return self._session.request("get", target=self._target(name))
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._session.request({"op": "setattr", "target": self._target(), "name": name,
-                               "value": self._session.encode(value)})
+        self._session.request("setattr", target=self._target(), name=name, value=protocol.encode(value))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._session.call(self._target(), args, kwargs)
 
+    def new(self, *args: Any, **kwargs: Any) -> "RemoteObject":
+        """Call and keep the result in the worker: an instance, when this is a class."""
+        return self._session.call(self._target(), args, kwargs, want="handle")
+
     def __getitem__(self, key: Any) -> Any:
-        return self._session.decode(self._session.request(
-            {"op": "getitem", "target": self._target(), "key": self._session.encode(key)}))
+        return self._session.request("getitem", target=self._target(), key=protocol.encode(key))
 
     def __iter__(self):
-        return iter(self._session.decode(self._session.request({"op": "list", "target": self._target()})))
+        return iter(self._session.request("list", target=self._target()))
 
     def fetch(self) -> Any:
         """The object itself if it is plain data (tensors, dicts of tensors...)."""
-        return self._session.decode(self._session.request({"op": "get", "target": self._target()}))
+        return self._session.request("get", target=self._target())
+
+    def arrays(self, values: bool = False) -> list[dict]:
+        """Every array or tensor the object holds: [{"path", "shape", "dtype"(, "value")}]
+        (see grader.checks.parameters.find_parameters)."""
+        return self._session.request("parameters", target=self._target(), values=values)
+
+    def assign(self, path: list, value: Any) -> None:
+        self._session.request("assign", target=self._target(), path=path, value=protocol.encode(value))
 
     def __repr__(self) -> str:
         return f"<remote {self._info.type}: {self._info.repr[:200]}>"

@@ -2,11 +2,19 @@
 
 Started by the grader as `python -m grader.jail.zygote SOCKET_DIR`. Scorers connect to
 `SOCKET_DIR/zygote.sock` and send a spawn request with one end of a socketpair attached
-(SCM_RIGHTS); the zygote forks, the child confines itself and serves on that socket, and the
-zygote answers with the child's pid and, where Linux offers it, a pidfd the scorer kills it with.
+(SCM_RIGHTS); the answer is the worker's pid and, where Linux offers it, a pidfd the scorer kills
+it with.
+
+The zygote never reads a request. When a scorer's socket turns readable it forks the worker
+(pid 1 of a new pid namespace, `sandbox.fork_worker`), answers that scorer with the worker's pid
+and pidfd, and leaves the socket to the worker until the worker says it has read its request: so
+the memory every worker is forked from holds no student's path, code or limits, ever. The worker
+reads its own request, prepares its namespaces and job folder (`sandbox.prepare`, still
+privileged), confines itself (`sandbox.confine`), says hello on its socket and serves. The zygote
+reaps workers and removes their job folders; a worker dies with the zygote (PR_SET_PDEATHSIG).
 
 Fork hazard: a process that has run a multi-threaded torch op cannot fork safely (children hang in
-OpenMP). The zygote therefore imports torch but never runs an op, and each child sets its own
+OpenMP). The zygote therefore imports torch but never runs an op, and each worker sets its own
 thread count.
 """
 
@@ -14,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -21,7 +30,6 @@ import socket
 import sys
 import tempfile
 import time
-from typing import Any
 
 from grader.jail import protocol, sandbox
 
@@ -44,13 +52,14 @@ def preload(modules: list[str], cache_dir: str) -> list[str]:
 def _scrubbed_environment(job_dir: str, cache_dir: str, threads: int) -> dict[str, str]:
     return {
         "HOME": job_dir, "TMPDIR": job_dir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+        "USER": "student", "LOGNAME": "student",  # the worker's uid has no passwd entry
         "MPLBACKEND": "Agg", "MPLCONFIGDIR": cache_dir, "OMP_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 
 
-def _copy_submission(source: str, dest: str, max_bytes: int) -> None:
+def _copy_submission(source: str, dest: str, max_bytes: int, owner: int | None = None) -> None:
     total = 0
 
     def ignore(folder: str, names: list[str]) -> set[str]:
@@ -67,41 +76,72 @@ def _copy_submission(source: str, dest: str, max_bytes: int) -> None:
         return skipped
 
     shutil.copytree(source, dest, ignore=ignore, symlinks=False)
+    if owner is not None:  # root copied it: hand it to the worker's uid
+        os.chown(dest, owner, owner)
+        for folder, dirs, files in os.walk(dest):
+            for name in dirs + files:
+                os.chown(os.path.join(folder, name), owner, owner, follow_symlinks=False)
 
 
-def run_child(conn: socket.socket, job: dict, job_dir: str, cache_dir: str) -> None:
-    """In the forked child: confine, then serve. Never returns."""
-    from grader.jail.worker import Worker, install_student_environment, redirect_output, seed_everything
-
+def run_worker(client: socket.socket, done_fd: int, job_dir: str, cache_dir: str,
+               worker_uid: int) -> None:
+    """In the forked worker: read our spawn request from `client` (then tell the zygote through
+    `done_fd`), prepare, confine, serve on the socket the request carried. Never returns."""
     status = 0
     try:
-        os.setsid()
-        limits = sandbox.Limits(**job.get("limits", {}))
-        work_dir = os.path.join(job_dir, "work")
-        _copy_submission(job["submission_dir"], work_dir, limits.file_size_bytes * 4)
-        os.chdir(work_dir)
-        os.environ.clear()
-        os.environ.update(_scrubbed_environment(job_dir, cache_dir, limits.threads))
-        redirect_output(os.path.join(job_dir, "output.txt"))
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            message, fds, _flags, _addr = socket.recv_fds(client, 1 << 20, 4)
+        finally:
+            os.write(done_fd, b".")  # the zygote may watch this scorer again
+            os.close(done_fd)
+            client.close()
+        if not message or not fds:
+            return
+        conn = socket.socket(fileno=fds[0])
         keep = conn.fileno()
         os.closerange(3, keep)
         os.closerange(keep + 1, 1 << 16)
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            torch.set_num_threads(limits.threads)
-        confinement = sandbox.confine(job_dir, list(job.get("hidden_paths", [])), limits,
-                                      extra_read_only=[cache_dir])
-        sys.path[:] = [work_dir] + [p for p in sys.path if p and p != os.getcwd()]
-        seed_everything(int(job.get("seed", 0)))
-        worker = Worker(conn, work_dir)
-        install_student_environment(worker)
-        protocol.send_frame(conn, {"seq": 0, "ok": {"applied": confinement.applied,
-                                                     "skipped": confinement.skipped}})
-        worker.serve()
-    except BaseException:  # anything escaping here ends the child, never the zygote
+        os.setsid()
+        job = json.loads(message)
+        serve(conn, job, job_dir, cache_dir, worker_uid)
+    except BaseException:  # anything escaping here ends the worker, never the zygote
         status = 70
     finally:
         os._exit(status)
+
+
+def serve(conn: socket.socket, job: dict, job_dir: str, cache_dir: str, worker_uid: int) -> None:
+    from grader.jail.worker import Worker, install_student_environment, redirect_output, seed_everything
+
+    limits = sandbox.Limits(**job.get("limits", {}))
+    hidden = [str(p) for p in job.get("hidden_paths", [])]
+    source = str(job["submission_dir"])
+
+    def populate(folder: str, owner: int | None) -> None:
+        _copy_submission(source, os.path.join(folder, "work"),
+                         min(limits.file_size_bytes * 4, limits.disk_bytes), owner)
+
+    prepared = sandbox.prepare(job_dir, hidden, limits, populate, extra_read_only=[cache_dir],
+                               worker_uid=worker_uid)
+    work_dir = os.path.join(job_dir, "work")
+    os.chdir(work_dir)
+    os.environ.clear()
+    os.environ.update(_scrubbed_environment(job_dir, cache_dir, limits.threads))
+    redirect_output(os.path.join(job_dir, "output.txt"))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(limits.threads)
+    confinement = sandbox.confine(prepared, job_dir, hidden, limits, extra_read_only=[cache_dir])
+    jail_dir = os.path.dirname(os.path.dirname(job_dir))
+    sys.path[:] = [work_dir] + [p for p in sys.path
+                                if p and p != work_dir and not sandbox._contains(jail_dir, p)]
+    seed_everything(int(job.get("seed", 0)))
+    worker = Worker(conn, work_dir)
+    install_student_environment(worker)
+    protocol.send_frame(conn, {"seq": 0, "ok": {"applied": confinement.applied,
+                                                 "skipped": confinement.skipped}})
+    worker.serve()
 
 
 class Zygote:
@@ -109,47 +149,62 @@ class Zygote:
         self.socket_dir = socket_dir
         self.jobs_root = jobs_root
         self.cache_dir = cache_dir
-        self.children: dict[int, str] = {}
+        self.children: dict[int, str] = {}  # worker (or its intermediate) pid -> its job folder
+        path = os.path.join(socket_dir, SOCKET_NAME)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(os.path.join(socket_dir, SOCKET_NAME))
+        self.listener.bind(path)
+        os.chmod(path, 0o600)
         self.listener.listen(64)
-        self.clients: list[socket.socket] = []
+        self.clients: list[socket.socket] = []  # connected scorers we wait for a request from
+        self.busy: dict[int, socket.socket] = {}  # a new worker's done pipe -> the scorer it reads
+        # Root gives each worker its own uid from a range (see sandbox.WORKER_UID_BASE); start at
+        # a random place so that two zygotes on one host rarely hand out the same one.
+        self.next_uid = secrets.randbelow(sandbox.WORKER_UID_SPAN)
+
+    def _worker_uid(self) -> int:
+        uid = sandbox.WORKER_UID_BASE + self.next_uid % sandbox.WORKER_UID_SPAN
+        self.next_uid += 1
+        return uid
 
     def spawn(self, client: socket.socket) -> None:
-        message, fds, _flags, _addr = socket.recv_fds(client, 1 << 20, 1)
-        if not message:
-            raise EOFError
-        conn = socket.socket(fileno=fds[0]) if fds else None
+        """Fork a worker that reads `client`'s request itself (the zygote never does); answer
+        `client` with the worker's pid and pidfd."""
+        job_dir = tempfile.mkdtemp(prefix="job-", dir=self.jobs_root)
+        read_end, write_end = os.pipe()
+        uid = self._worker_uid()
         try:
-            job = json.loads(message)
-            if conn is None:
-                raise ValueError("spawn request without a socket")
-            job_dir = tempfile.mkdtemp(prefix="job-", dir=self.jobs_root)
-            pid = os.fork()
-            if pid == 0:
-                self.listener.close()
-                for other in self.clients:
+            pid, pidfd, reap = sandbox.fork_worker()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            shutil.rmtree(job_dir, ignore_errors=True)
+            self.clients.remove(client)  # its request unread: the scorer sees the zygote gone
+            client.close()
+            return
+        if pid == 0:
+            os.close(read_end)
+            self.listener.close()
+            for other in self.clients:
+                if other is not client:
                     other.close()
-                run_child(conn, job, job_dir, self.cache_dir)
-            self.children[pid] = job_dir
-            reply = json.dumps({"pid": pid}).encode()
-            pidfds = []
-            if hasattr(os, "pidfd_open"):
-                try:
-                    pidfds = [os.pidfd_open(pid)]
-                except OSError:
-                    pass
-            socket.send_fds(client, [reply], pidfds)
-            for fd in pidfds:
+            for fd, other in self.busy.items():
                 os.close(fd)
-        except (ValueError, KeyError, OSError) as exc:
-            client.sendall(json.dumps({"error": str(exc)}).encode())
+                other.close()
+            run_worker(client, write_end, job_dir, self.cache_dir, uid)
+        os.close(write_end)
+        self.children[reap] = job_dir
+        self.clients.remove(client)
+        self.busy[read_end] = client
+        try:
+            socket.send_fds(client, [json.dumps({"pid": pid}).encode()], [pidfd] if pidfd is not None else [])
+        except OSError:
+            pass  # the scorer went away; the worker finds out on its own
         finally:
-            if conn is not None:
-                conn.close()
+            if pidfd is not None:
+                os.close(pidfd)
 
     def reap(self) -> None:
-        while self.children:
+        while True:
             try:
                 pid, _status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -162,46 +217,70 @@ class Zygote:
 
     def serve(self) -> None:
         while True:
-            ready, _, _ = select.select([self.listener, sys.stdin, *self.clients], [], [], 0.2)
+            watched = [self.listener, sys.stdin, *self.clients, *self.busy]
+            ready, _, _ = select.select(watched, [], [], 0.2)
             self.reap()
             if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1024):
                 return  # the grader that started us has gone: so do we
-            for sock in ready:
-                if sock is sys.stdin:
+            for item in ready:
+                if item is sys.stdin:
                     continue
-                if sock is self.listener:
+                if item is self.listener:
                     client, _ = self.listener.accept()
                     self.clients.append(client)
-                    continue
-                try:
-                    self.spawn(sock)
-                except (EOFError, ConnectionError):
-                    self.clients.remove(sock)
-                    sock.close()
+                elif isinstance(item, int):  # a new worker is done with its scorer's socket
+                    said = os.read(item, 16)
+                    os.close(item)
+                    client = self.busy.pop(item)
+                    if said:
+                        self.clients.append(client)
+                    else:  # it died before reading: the request may still be there, unserved
+                        client.close()
+                elif item in self.clients:
+                    try:
+                        # One byte, peeked, of a request: enough to tell a request from a hang-up.
+                        alive = item.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        alive = b""
+                    if alive:
+                        self.spawn(item)
+                    else:
+                        self.clients.remove(item)
+                        item.close()
+
+    def shutdown(self) -> None:
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 2
+        while self.children and time.monotonic() < deadline:
+            self.reap()
+            time.sleep(0.01)
 
 
 def main(argv: list[str]) -> int:
     socket_dir = argv[0]
     preload_modules = json.loads(argv[1]) if len(argv) > 1 else []
+    os.umask(0o022)
     jobs_root = os.path.join(socket_dir, "jobs")
     cache_dir = os.path.join(socket_dir, "cache")
-    os.makedirs(jobs_root, exist_ok=True)
-    os.makedirs(cache_dir, exist_ok=True)
+    os.makedirs(jobs_root, mode=0o700, exist_ok=True)
+    os.makedirs(cache_dir, mode=0o755, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    preload(["numpy", "torch", "matplotlib.pyplot", *preload_modules], cache_dir)
+    sandbox.zygote_setup()
+    # The worker's own code, imported here so that no worker reads it from disk.
+    preload(["numpy", "torch", "matplotlib.pyplot", "grader.jail.worker", *preload_modules], cache_dir)
     zygote = Zygote(socket_dir, jobs_root, cache_dir)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     try:
         zygote.serve()
     finally:
-        for pid in list(zygote.children):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.05)
-        zygote.reap()
+        zygote.shutdown()
     return 0
 
 

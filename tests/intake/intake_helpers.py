@@ -19,7 +19,7 @@ MOODLE = FIXTURES / "moodle"
 
 
 def demo_assignment(reference_root: Path) -> Assignment:
-    return load(FIXTURES / "assignment_demo", reference_root=reference_root)
+    return load(FIXTURES / "assignment_demo", reference_dir=reference_root)
 
 
 _PROBE = r"""

@@ -56,7 +56,7 @@ def test_folder_of_student_folders(tmp_path: Path) -> None:
     (batch / "readme.txt").write_text("not a student")
     os.symlink("/etc/passwd", batch / "zoé" / "passwd")
     sources, messages = discover(batch, tmp_path / "work")
-    assert [s.student_id for s in sources] == ["adam", "zoe"]
+    assert [s.student_id for s in sources] == ["adam", "zoé"]       # ids are kept exactly
     assert [m.key for m in messages] == ["intake_ignored_file"]
     assert not (sources[1].path / "passwd").exists()
     assert [n.key for n in sources[1].notes] == ["intake_symlink_skipped"]

@@ -84,7 +84,7 @@ def attacker(jail, make_submission):
 
 def test_cannot_read_hidden_tests_or_reference(attacker):
     assert HIDDEN_TEST.is_file()
-    for path in (HIDDEN_TEST, PROJECT / "reference" / "tp_nn" / "tp_nn.py", "/etc/shadow"):
+    for path in (HIDDEN_TEST, PROJECT / "assignments" / "tp_nn" / "reference" / "tp_nn.py", "/etc/shadow"):
         with pytest.raises(StudentError) as info:
             attacker.read(str(path))
         assert info.value.type_name in ("PermissionError", "FileNotFoundError")
@@ -188,3 +188,31 @@ def test_confinement_layers_are_reported(jail, make_submission):
     if os.uname().sysname == "Linux":
         assert "seccomp" in applied and "landlock" in applied
     session.close()
+
+
+def test_lone_surrogates_a_student_returns_never_reach_a_report(jail, make_submission):
+    """A message or value holding "\\ud800" used to crash report writing (UnicodeEncodeError):
+    every string from the worker is cleaned once, when its frame is read."""
+    folder = make_submission({"m.py": '''
+        class Odd:
+            def __repr__(self):
+                return "odd \\udcff repr"
+        def fail():
+            raise ValueError("bad \\ud800 value")
+        def give():
+            return {"key \\udfff": ["x\\ud800", ("\\udbff",)], "obj": Odd()}
+    '''})
+    session = open_session(jail, folder)
+    try:
+        student = session.module("m")
+        with pytest.raises(StudentError) as info:
+            student.fail()
+        assert info.value.message == "bad \ufffd value"
+        info.value.summary().encode("utf-8")
+        value = student.give()
+        assert value["key \ufffd"] == ["x\ufffd", ("\ufffd",)]
+        assert "\ufffd" in repr(value["obj"])
+        import json
+        json.dumps({"feedback": [info.value.summary(), repr(value)]}, ensure_ascii=False).encode("utf-8")
+    finally:
+        session.close()

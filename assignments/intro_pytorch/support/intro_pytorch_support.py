@@ -5,9 +5,8 @@ Two forms of hand-in. The handout's exercises 4.5, 5.5 and 5.6 are scripts to co
 ("Ex grad intro.py", "Ex apprentissage de forme V1.py", "Ex Appr formes V2.py"); the starter also
 offers them as functions of intro_pytorch.py. A question that accepts both (its manifest `file` is
 the script, kind "script") is graded on the functions when intro_pytorch.py defines them (not the
-starter's stubs), else on the script, run whole. The `work` fixture gives a test the worker in both
-cases, even when one of the two files is missing (the engine's `session` fixture refuses a question
-whose own file is missing; see `work`).
+starter's stubs), else on the script, run whole: the manifest declares both (`functions` and
+`script`), the engine chooses the form (`student.form`).
 
 Both forms are observed the same way: a probe in the worker (intro_pytorch_drivers.install)
 records every backward pass — the loss, the autograd graph's operations, the parameters before and
@@ -16,8 +15,6 @@ their gradients after — and the tests check those records here, in the grader'
 
 from __future__ import annotations
 
-import ast
-import inspect
 import math
 import random
 from dataclasses import dataclass, field
@@ -28,13 +25,11 @@ import torch
 from hypothesis import strategies as st
 
 import intro_pytorch_drivers
-from grader.checks import CheckFailed, fail, text
-from grader.errors import StudentError, StudentTimeout, WorkerDied
-from grader.messages import msg
+from grader.api import StudentError, expect_no_python_loop, fail, text
 
 MODULE = "intro_pytorch"
 MODULE_FILE = "intro_pytorch.py"
-DRIVERS = inspect.getsource(intro_pytorch_drivers)
+DRIVERS = intro_pytorch_drivers
 
 # -- data ------------------------------------------------------------------------------------------
 
@@ -151,75 +146,29 @@ def linear_layers(draw, sizes: tuple[int, ...], bound: float = 2.0):
 
 @dataclass
 class Work:
-    """One test's access to the student's code: the function module and the question's script."""
+    """One test's access to the student's code, in its form (the engine's `student.form`): the
+    functions of intro_pytorch.py, or the question's script run whole; both observed by the probe."""
 
+    student: object
     session: object
+    per_student: object
     submission: object
     question: object
-    script_problem: object = None     # why the question's script could not be taken in, if so
-    _names: dict | None = None
-    _module_problem: object = None
 
     @property
     def module(self):
-        return self.session.module(MODULE)
+        return self.student
 
     @property
     def script(self) -> str | None:
-        """The question's script (its manifest name in the prepared folder), if handed in."""
-        if self.question.kind != "script" or self.script_problem is not None:
-            return None
-        return self.question.file
+        """The question's script (its manifest name in the prepared folder), when it is graded."""
+        return self.question.script if self.student.form == "script" else None
 
-    def names(self) -> dict:
-        """The functions intro_pytorch.py defines ({} when it is missing or does not load)."""
-        if self._names is None and self._module_problem is None:
-            problem = self.submission.fatal.get(MODULE_FILE)
-            if problem is not None:
-                self._module_problem = problem
-            else:
-                try:
-                    # once per submission: a later test that needs no call then starts no worker
-                    self._names = self.once(("names",), self.module.describe)
-                except StudentError as exc:
-                    self._module_problem = msg("import_failed", file=MODULE_FILE, error=exc.summary())
-        return self._names or {}
+    def form(self) -> str:
+        return self.student.form
 
     def has(self, *functions: str) -> bool:
-        names = self.names()
-        return all(f in names and not names[f].get("stub") for f in functions)
-
-    def require(self, *functions: str) -> None:
-        """Fail with the engine's message if one of `functions` is missing or still a stub."""
-        names = self.names()
-        if self._module_problem is not None:
-            raise CheckFailed(self._module_problem)
-        for function in functions:
-            if function not in names:
-                raise CheckFailed(msg("missing_function", function=function, file=MODULE_FILE))
-            if names[function].get("stub"):
-                raise CheckFailed(msg("stub_function", function=function))
-
-    @property
-    def function_form(self) -> list[str]:
-        """The functions that answer this question in intro_pytorch.py (manifest: function_form)."""
-        listed = self.question.conventions.get("function_form", [])
-        return [spec.split("(")[0].strip() for spec in listed]
-
-    def form(self, *functions: str) -> str:
-        """"function" when intro_pytorch.py defines the question's functions (or `functions`), else
-        "script" if the question's script was handed in."""
-        functions = functions or tuple(self.function_form)
-        if self.has(*functions):
-            return "function"
-        if self.script is not None:
-            return "script"
-        listed = ", ".join(functions)
-        reasons = [self.script_problem] if self.script_problem is not None else []
-        fail(text(f"nothing to grade: define {listed} in {MODULE_FILE}, or hand in the script "
-                  f"« {self.question.file} »",
-                  f"rien à noter : définissez {listed} dans {MODULE_FILE}, ou rendez le script "
-                  f"« {self.question.file} »"), *reasons)
+        return all(self.student.has(f) for f in functions)
 
     def function_source(self) -> str:
         """The prepared intro_pytorch.py, as text (parsed at most, never run here)."""
@@ -229,38 +178,26 @@ class Work:
     # -- running, with the probe ------------------------------------------------------------------
 
     def install_probe(self) -> None:
-        self.session.run_driver(DRIVERS, "install", [], timeout=10)
+        self.session.run_driver(DRIVERS, "install", timeout=10)
 
     def collect(self) -> "Record":
-        return Record.of(self.session.run_driver(DRIVERS, "collect", [], timeout=30))
+        return Record.of(self.session.run_driver(DRIVERS, "collect", timeout=30))
 
     def run_function(self, function: str, *args, timeout: float):
         """(what function(*args) returns, the probe's record)."""
         self.install_probe()
-        result = getattr(self.module, function).with_timeout(timeout)(*args)
+        result = getattr(self.student, function).with_timeout(timeout)(*args)
         return result, self.collect()
 
     def run_script(self, variables: list[str], timeout: float):
         """(the variables the script left, the probe's record)."""
         self.install_probe()
-        values = self.session.run_script(self.script, variables, [], timeout=timeout)
+        values = self.student.run_script(variables, timeout=timeout)
         return values, self.collect()
 
     def once(self, key: tuple, compute):
         """compute() once per submission (a training that several tests look at), errors included."""
-        owner = (str(self.submission.dir), self.submission.source.student_id)
-        if _RUNS.get("owner") != owner:
-            _RUNS.clear()
-            _RUNS["owner"] = owner
-        if key not in _RUNS:
-            try:
-                _RUNS[key] = (True, compute())
-            except (CheckFailed, StudentError, StudentTimeout, WorkerDied) as exc:
-                _RUNS[key] = (False, exc)
-        ok, value = _RUNS[key]
-        if not ok:
-            raise value
-        return value
+        return self.per_student.once(key, compute)
 
     def trained_parameters(self, function: str, args: tuple, timeout: float) -> tuple[list, "Record"]:
         """The parameters a training left: the model's (function's result, or the script's `model`
@@ -272,8 +209,7 @@ class Work:
     def _trained_parameters(self, form: str, function: str, args: tuple, timeout: float):
         if form == "function":
             self.install_probe()
-            params = self.session.run_driver(DRIVERS, "parameters_of", [MODULE], function, *args,
-                                             timeout=timeout)
+            params = self.session.run_driver(DRIVERS, "parameters_of", function, *args, timeout=timeout)
             record = self.collect()
         else:
             values, record = self.run_script(["model"], timeout)
@@ -290,114 +226,18 @@ class Work:
         return tensors_, record
 
 
-_RUNS: dict = {}     # Work.once: trainings of the submission being graded
-
-
 @pytest.fixture
-def work(request, question, submission) -> Work:
-    """The student's code for one test (tests import this fixture), even if the script is missing.
-
-    The engine's `session` fixture refuses a question whose manifest file was not handed in. A
-    script question here may be answered by intro_pytorch.py instead, so the script's intake
-    problem is set aside while the session starts (and put back at once), and kept in
-    `Work.script_problem` for the feedback.
-    """
-    problem = None
-    if question.kind == "script":
-        problem = submission.fatal.pop(question.file, None)
-    try:
-        session = request.getfixturevalue("session")
-    finally:
-        if problem is not None:
-            submission.fatal[question.file] = problem
-    return Work(session, submission, question, problem)
-
-
-# -- static check: Python loops --------------------------------------------------------------------
-
-_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-_LOOP_NAMES = {ast.For: "for", ast.AsyncFor: "for", ast.While: "while", ast.ListComp: "comprehension",
-               ast.SetComp: "comprehension", ast.DictComp: "comprehension",
-               ast.GeneratorExp: "generator expression"}
-
-
-@dataclass(frozen=True)
-class Loop:
-    line: int           # in the prepared file
-    kind: str
-    function: str
-
-
-def _definitions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
-    found = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found[node.name] = node      # the last definition wins, as at run time
-    return found
-
-
-def python_loops(source: str, function: str, allow_outer: bool = False) -> list[Loop]:
-    """Loops and comprehensions in `function` and in the module's functions it calls.
-
-    allow_outer: the loops directly in the function's body are allowed (the loop over iterations of
-    a training); what runs inside them is checked.
-    """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    defs = _definitions(tree)
-    found: list[Loop] = []
-    visited: set[str] = set()
-
-    def scan(node: ast.AST, owner: str) -> None:
-        for child in ast.walk(node):
-            if isinstance(child, _LOOPS):
-                found.append(Loop(child.lineno, _LOOP_NAMES[type(child)], owner))
-            if isinstance(child, ast.Call) and isinstance(child.func, ast.Name):
-                callee = child.func.id
-                if callee in defs and callee not in visited:
-                    visited.add(callee)
-                    scan(defs[callee], callee)
-
-    target = defs.get(function)
-    if target is None:
-        return []
-    visited.add(function)
-    if not allow_outer:
-        for statement in target.body:
-            scan(statement, function)
-        return found
-
-    def outer(statements: list[ast.stmt]) -> None:
-        for statement in statements:
-            if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
-                for inner in statement.body + statement.orelse:
-                    scan(inner, function)
-            elif isinstance(statement, (ast.If, ast.With, ast.Try)):
-                outer(getattr(statement, "body", []) + getattr(statement, "orelse", [])
-                      + getattr(statement, "finalbody", [])
-                      + [s for h in getattr(statement, "handlers", []) for s in h.body])
-            else:
-                scan(statement, function)
-
-    outer(target.body)
-    return found
+def work(student, session, per_student, submission, question) -> Work:
+    """The student's code for one test (tests import this fixture)."""
+    return Work(student, session, per_student, submission, question)
 
 
 def expect_no_loop(work: Work, function: str, allow_outer: bool = False, what_en: str = "",
                    what_fr: str = "") -> None:
     """Fail, saying where, if `function` (or a helper it calls) loops in Python."""
-    loops = python_loops(work.function_source(), function, allow_outer)
-    if not loops:
-        return
-    first = loops[0]
-    origin = work.submission.origin_of_line(MODULE_FILE, first.line)
-    where = origin.describe() if origin is not None else f"{MODULE_FILE}, line {first.line}"
-    inside = "" if first.function == function else f" (in {first.function}, called by {function})"
-    inside_fr = "" if first.function == function else f" (dans {first.function}, appelée par {function})"
-    fail(text(f"{function} still has a Python loop ({first.kind}, {where}){inside}: {what_en}",
-              f"{function} contient encore une boucle Python ({first.kind}, {where}){inside_fr} : {what_fr}"))
+    expect_no_python_loop(work.function_source(), function, allow_outer=allow_outer,
+                          submission=work.submission, file=MODULE_FILE,
+                          why=text(what_en, what_fr) if what_en else None)
 
 
 # -- the probe's record ----------------------------------------------------------------------------

@@ -117,10 +117,19 @@ class Layout:
 
     transposed: frozenset = frozenset()
     bias_shape: str = "flat"  # "flat" (out,), "row" (1, out), "column" (out, 1)
+    # A student whose own init_params works in float64 gets float64 parameters and inputs (a
+    # float64 forward that does X.double() is right, and float32 weights would make it fail).
+    dtype: torch.dtype | None = None
+
+    def cast(self, value):
+        if self.dtype is not None and isinstance(value, torch.Tensor) and value.is_floating_point():
+            return value.to(self.dtype)
+        return value
 
     def to_student(self, params: dict) -> dict:
         out = {}
         for key, value in params.items():
+            value = self.cast(value)
             if key in self.transposed:
                 value = value.T.contiguous()
             elif key.startswith("b") and value.dim() == 1:
@@ -148,6 +157,8 @@ class Layout:
             parts.append("W stored as (in, out)")
         if self.bias_shape != "flat":
             parts.append(f"biases stored as {'(1, out)' if self.bias_shape == 'row' else '(out, 1)'}")
+        if self.dtype is not None:
+            parts.append(str(self.dtype).replace("torch.", ""))
         return ", ".join(parts) or "handout layout"
 
 
@@ -174,7 +185,9 @@ def detect_layout(student, nx: int = 3, nh: int = 5, ny: int = 4) -> Layout:
         bias_shape = "row"
     elif shapes["bh"] == (nh, 1) and shapes["by"] == (ny, 1):
         bias_shape = "column"
-    return Layout(frozenset(transposed), bias_shape)
+    wh = params["Wh"]
+    dtype = torch.float64 if isinstance(wh, torch.Tensor) and wh.dtype == torch.float64 else None
+    return Layout(frozenset(transposed), bias_shape, dtype)
 
 
 def accuracy(Yhat: torch.Tensor, Y: torch.Tensor) -> float:

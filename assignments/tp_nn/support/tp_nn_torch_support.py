@@ -6,7 +6,6 @@ Public (shipped to students with the public tests): nothing here computes the an
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 from contextlib import contextmanager
 
@@ -15,7 +14,7 @@ import torch
 from hypothesis import strategies as st
 
 import tp_nn_torch_drivers as drivers
-from grader.checks import fail, msg, text
+from grader.api import fail, msg, text
 from grader.errors import StudentError
 from grader.jail.session import RemoteObject
 from tp_nn_support import PARAM_KEYS, circles, one_hot, sizes
@@ -25,15 +24,9 @@ from tp_nn_support import PARAM_KEYS, circles, one_hot, sizes
 DRIVER_TIMEOUT = None  # the manifest's call_timeout: the drivers but MNIST's take milliseconds
 
 
-@functools.cache
-def driver_source() -> str:
-    return inspect.getsource(drivers)
-
-
 def run_driver(session, module: str, entry: str, *args, timeout: float | None = DRIVER_TIMEOUT, **kwargs):
     """Run `entry` of tp_nn_torch_drivers in the student's worker, next to the student's `module`."""
-    return session.run_driver(driver_source(), entry, [module], *args, timeout=timeout,
-                              filename="tp_nn_torch_drivers.py", **kwargs)
+    return session.run_driver(drivers, entry, *args, timeout=timeout, **kwargs)
 
 
 def run_locally(module_object, module: str, entry: str, *args, **kwargs):
@@ -344,7 +337,7 @@ def check_autograd_params(info: dict, nx: int, nh: int, ny: int) -> None:
 
 def check_autograd_steps(records: list, expected: list[dict], eta: float) -> None:
     """The student's autograd_steps records against the expected parameters after each step."""
-    from grader.checks import expect_close
+    from grader.api import expect_close
 
     for i, want in enumerate(expected, start=1):
         if len(records) < i:

@@ -13,9 +13,8 @@ import pytest
 import torch
 from hypothesis import Phase, given, settings, strategies as st
 
-from grader.checks import PartialCredit, expect_close, expect_equal, expect_shape, fail, text
+from grader.api import PartialCredit, expect_close, expect_equal, expect_shape, fail, text
 from grader.errors import StudentError
-from grader.plugin import load_reference
 from intro_pytorch_support import (CATEGORIES_TIMEOUT, DRIVERS, HIDDEN_SIZES, MODULE, NEQ_MAX_ITERATIONS,
                                    NEQ_REF, NEQ_TOLERANCE, NEQ_X, NEQ_Y, SPIRAL_ACCURACY, SPIRAL_TIMEOUT,
                                    accuracy, categories_points, converged_at, expect_no_loop, find_linear_2_3,
@@ -24,9 +23,9 @@ from intro_pytorch_support import (CATEGORIES_TIMEOUT, DRIVERS, HIDDEN_SIZES, MO
 
 
 @pytest.fixture
-def ref(assignment):
-    """The reference functions (the script questions' own `reference` would be a script)."""
-    return load_reference(assignment, MODULE)
+def ref(reference):
+    """The reference functions (every question's file is intro_pytorch.py)."""
+    return reference
 
 
 def examples(share: float = 1.0, shrink: bool = True, count: int | None = None) -> settings:
@@ -105,10 +104,10 @@ def expect_element(got, A, x, y):
     expect_equal(got, A[y, x], name=f"element(A, x={x}, y={y})")
 
 
+@pytest.mark.uses("creer_tenseur", "vers_liste", "vers_numpy", "valeur", "taille")
 @pytest.mark.question("tensors")
 def test_creation_conversion_and_shape(work, ref):
     """creer_tenseur, vers_liste, vers_numpy, valeur and taille on random nested lists"""
-    work.require("creer_tenseur", "vers_liste", "vers_numpy", "valeur", "taille")
     m = work.module
 
     @examples(0.5, shrink=False)
@@ -140,10 +139,10 @@ def test_creation_conversion_and_shape(work, ref):
     check()
 
 
+@pytest.mark.uses("element", "affecte_colonnes_paires", "selection_indices", "selection_booleens")
 @pytest.mark.question("tensors")
 def test_indexing_slicing_and_selection(work, ref):
     """element, affecte_colonnes_paires (in place), selection by indices and by booleans"""
-    work.require("element", "affecte_colonnes_paires", "selection_indices", "selection_booleens")
     mod = work.module
 
     @examples(0.5, shrink=False)
@@ -164,13 +163,13 @@ def test_indexing_slicing_and_selection(work, ref):
     check()
 
 
+@pytest.mark.uses("copie", "vue_slicing", "vue_selection", "vue_reshape")
 @pytest.mark.question("tensors")
 def test_copies_and_views(work, ref):
     """copie is a detached copy; vue_slicing, vue_selection and vue_reshape share T's data"""
-    work.require("copie", "vue_slicing", "vue_selection", "vue_reshape")
 
     def facts(function, T, *args, **kwargs):
-        out = work.session.run_driver(DRIVERS, "storage_facts", [MODULE], function, T, *args, **kwargs)
+        out = work.session.run_driver(DRIVERS, "storage_facts", function, T, *args, **kwargs)
         if not out["tensor"]:
             fail(text(f"{function} must return a tensor", f"{function} doit renvoyer un tenseur"))
         return out
@@ -212,11 +211,11 @@ def _torch_broadcast(a, b):
         return None
 
 
+@pytest.mark.uses("broadcast_shape")
 @pytest.mark.question("broadcasting")
 @pytest.mark.weight(3)
 def test_broadcast_shape_against_torch(work):
     """broadcast_shape agrees with torch.broadcast_shapes on random pairs of shapes"""
-    work.require("broadcast_shape")
 
     @examples()
     @given(shape_pairs())
@@ -246,11 +245,11 @@ def test_broadcast_shape_against_torch(work):
     check()
 
 
+@pytest.mark.uses("ajoute_valeur", "ajoute_colonne", "ajoute_ligne", "colonne_plus_ligne", "ajoute_colonne_3d")
 @pytest.mark.question("broadcasting")
 @pytest.mark.weight(2)
 def test_worked_examples_against_the_reference(work, ref):
     """ajoute_valeur, ajoute_colonne, ajoute_ligne, colonne_plus_ligne, ajoute_colonne_3d"""
-    work.require("ajoute_valeur", "ajoute_colonne", "ajoute_ligne", "colonne_plus_ligne", "ajoute_colonne_3d")
     mod = work.module
 
     @examples(0.5, shrink=False)
@@ -270,11 +269,11 @@ def test_worked_examples_against_the_reference(work, ref):
     check()
 
 
+@pytest.mark.uses("grille_pixels", "ComputeCatPerPixel")
 @pytest.mark.question("broadcasting")
 @pytest.mark.weight(2)
 def test_pixel_grid_and_categories_of_the_handout(work, ref):
     """grille_pixels and ComputeCatPerPixel (random Linear(2, 3)) on the handout's 200 × 200 grid"""
-    work.require("grille_pixels", "ComputeCatPerPixel")
     XXXX, YYYY = pixel_grid()
     T = work.module.grille_pixels(XXXX, YYYY)
     expect_shape(T, (200, 200, 2), name="grille_pixels(XXXX, YYYY)")
@@ -283,7 +282,7 @@ def test_pixel_grid_and_categories_of_the_handout(work, ref):
     @examples(count=2, shrink=False)
     @given(linear_layers((2, 3)))
     def check(layers):
-        got = work.session.run_driver(DRIVERS, "call_with_model", [MODULE], "ComputeCatPerPixel", layers,
+        got = work.session.run_driver(DRIVERS, "call_with_model", "ComputeCatPerPixel", layers,
                                       XXXX, YYYY, timeout=20)
         if not isinstance(got, np.ndarray):
             fail(text(f"ComputeCatPerPixel must return a NumPy array, got {type(got).__name__}",
@@ -325,20 +324,20 @@ def _layers(pairs):
     return built
 
 
+@pytest.mark.uses("courbe_neurone", "courbe_reseau")
 @pytest.mark.question("graph_linear")
 @pytest.mark.weight(4)
 def test_curves_against_the_reference(work, ref):
     """courbe_neurone and courbe_reseau on random Linear(1, 1), Linear(1, 3) and Linear(3, 1) layers"""
-    work.require("courbe_neurone", "courbe_reseau")
 
     @examples(0.5, shrink=False)
     @given(linear_layers((1, 1)), linear_layers((1, 3, 1)), st.integers(2, 60))
     def check(neuron, network, n):
         Lx = np.linspace(-2, 2, n)
-        got = work.session.run_driver(DRIVERS, "call_with_layers", [MODULE], "courbe_neurone", neuron, Lx)
+        got = work.session.run_driver(DRIVERS, "call_with_layers", "courbe_neurone", neuron, Lx)
         expect_close(_curve(got, n, "courbe_neurone(layer, Lx)"), ref.courbe_neurone(*_layers(neuron), Lx),
                      name="courbe_neurone(layer, Lx)")
-        got = work.session.run_driver(DRIVERS, "call_with_layers", [MODULE], "courbe_reseau", network, Lx)
+        got = work.session.run_driver(DRIVERS, "call_with_layers", "courbe_reseau", network, Lx)
         expect_close(_curve(got, n, "courbe_reseau(layer1, layer2, Lx)"), ref.courbe_reseau(*_layers(network), Lx),
                      name="courbe_reseau(layer1, layer2, Lx)")
 
@@ -354,7 +353,7 @@ def _hinge_conventions(handout, delta, count):
 
 
 def _convention_note(question, usual: bool, name: str) -> None:
-    share = float(question.conventions.get("usual_hinge", 0.0))
+    share = float(question.credit.get("usual_hinge", 0.0))
     if usual:
         if share <= 0:
             fail(text(f"{name} skips j = id_cat: the handout sums over every j (the δ of j = id_cat)",
@@ -395,11 +394,11 @@ def _expect_either(got, handout, usual, name):
     return math.isclose(x, usual, rel_tol=1e-4, abs_tol=1e-4) and not math.isclose(x, handout, rel_tol=1e-4, abs_tol=1e-4)
 
 
+@pytest.mark.uses("ErrScores")
 @pytest.mark.question("hinge")
 @pytest.mark.weight(3)
 def test_hinge_against_the_reference(work, ref, question):
     """ErrScores on random scores, categories and margins δ (either convention)"""
-    work.require("ErrScores")
     Scores = torch.tensor([1.0, 5.0, 3.0])
     handout, usual = _hinge_conventions(ref.ErrScores(Scores, 1, 1.0), 1.0, 1)
     used_usual = _expect_either(work.module.ErrScores(Scores, torch.tensor(1), 1.0), handout, usual,
@@ -417,11 +416,11 @@ def test_hinge_against_the_reference(work, ref, question):
     _convention_note(question, used_usual, "ErrScores")
 
 
+@pytest.mark.uses("ErrScoresVectorisee")
 @pytest.mark.question("spiral_vectorized")
 @pytest.mark.weight(3)
 def test_vectorized_error_equals_the_looped_one(work, ref, question):
     """ErrScoresVectorisee equals the sum of the per-sample errors on random batches (either convention)"""
-    work.require("ErrScoresVectorisee")
     Scores, CAT = torch.tensor([[1.0, 5.0, 3.0], [2.0, 0.0, 1.0]]), torch.tensor([1, 0])
     looped = sum(float(ref.ErrScores(Scores[i], CAT[i], 1.0)) for i in range(2))
     handout, usual = _hinge_conventions(looped, 1.0, 2)
@@ -482,7 +481,7 @@ def _loss_convention(ref, iterations, limit: int = 40) -> bool:
 def _absolute_note(question, absolute: bool) -> None:
     if not absolute:
         return
-    share = float(question.conventions.get("absolute_error", 0.0))
+    share = float(question.credit.get("absolute_error", 0.0))
     if share <= 0:
         fail(text("the error is |f − ref|: the handout asks for (f − ref)²",
                   "l'erreur est |f − ref| : l'énoncé demande (f − ref)²"))

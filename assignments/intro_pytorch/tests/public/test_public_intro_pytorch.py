@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.checks import expect_close, expect_equal, expect_shape, fail, text
+from grader.api import expect_close, expect_equal, expect_shape, fail, text
 from grader.errors import StudentError
 from intro_pytorch_support import (CATEGORIES_TIMEOUT, DRIVERS, HIDDEN_SIZES, MODULE, NEQ_MAX_ITERATIONS,
                                    NEQ_TOLERANCE, SPIRAL_ACCURACY, SPIRAL_TIMEOUT, accuracy, categories_points,
@@ -21,11 +21,10 @@ from intro_pytorch_support import (CATEGORIES_TIMEOUT, DRIVERS, HIDDEN_SIZES, MO
 # -- 1. tensors ------------------------------------------------------------------------------------
 
 
+@pytest.mark.uses("creer_tenseur", "vers_liste", "vers_numpy", "valeur", "taille", "element", "affecte_colonnes_paires", "selection_indices", "selection_booleens")
 @pytest.mark.question("tensors")
 def test_creation_conversion_indexing_and_slicing(work):
     """1.3-1.8: creation, conversion, shape, A[y, x], a[:, 0:6:2] = 99 in place, selections"""
-    work.require("creer_tenseur", "vers_liste", "vers_numpy", "valeur", "taille", "element",
-                 "affecte_colonnes_paires", "selection_indices", "selection_booleens")
     m = work.module
     for source in ([[1, 2, 3], [4, 5, 6]], np.array([[1, 2, 3], [4, 5, 6]])):
         T = m.creer_tenseur(source)
@@ -76,11 +75,11 @@ def test_creation_conversion_indexing_and_slicing(work):
                  name="selection_booleens(T, masque)")
 
 
+@pytest.mark.uses("copie", "vue_slicing", "vue_selection", "vue_reshape")
 @pytest.mark.question("tensors")
 def test_copy_versus_views(work):
     """1.9-1.10: clone().detach() copies; slicing, selection and reshape give views"""
-    work.require("copie", "vue_slicing", "vue_selection", "vue_reshape")
-    run = lambda *args, **kwargs: work.session.run_driver(DRIVERS, "storage_facts", [MODULE], *args, **kwargs)  # noqa: E731
+    run = lambda *args, **kwargs: work.session.run_driver(DRIVERS, "storage_facts", *args, **kwargs)  # noqa: E731
     T = torch.ones((4, 4))
     facts = run("copie", T, requires_grad=True)
     if not facts["tensor"] or facts["shares"]:
@@ -108,11 +107,10 @@ HANDOUT_SHAPES = [((3, 4), (3,), None), ((1, 1, 4), (1, 3), None), ((3, 4), (1,)
                   ((1, 1, 4), (1, 3, 1), (1, 3, 4)), ((1, 1, 4), (3, 2, 1), (3, 2, 4))]
 
 
+@pytest.mark.uses("broadcast_shape", "ajoute_valeur", "ajoute_colonne", "ajoute_ligne", "colonne_plus_ligne", "ajoute_colonne_3d")
 @pytest.mark.question("broadcasting")
 def test_broadcasting_on_the_handouts_examples(work):
     """2.1-2.6: broadcast_shape and the worked examples of the handout"""
-    work.require("broadcast_shape", "ajoute_valeur", "ajoute_colonne", "ajoute_ligne", "colonne_plus_ligne",
-                 "ajoute_colonne_3d")
     for a, b, expected in HANDOUT_SHAPES:
         try:
             got = work.module.broadcast_shape(a, b)
@@ -145,17 +143,17 @@ def test_broadcasting_on_the_handouts_examples(work):
                  torch.stack([A3 + 4, A3 + 5, A3 + 6]), name="ajoute_colonne_3d(A, [4, 5, 6])")
 
 
+@pytest.mark.uses("grille_pixels", "ComputeCatPerPixel")
 @pytest.mark.question("broadcasting")
 def test_pixel_grid_and_category_per_pixel(work):
     """5.5 step 1: the (H, W, 2) pixel tensor and the argmax category of every pixel"""
-    work.require("grille_pixels", "ComputeCatPerPixel")
     XXXX, YYYY = np.meshgrid(np.array([-0.5, -0.1, 0.5]), np.array([-1.0, 1.0]))
     T = work.module.grille_pixels(XXXX, YYYY)
     expect_shape(T, (2, 3, 2), name="grille_pixels(XXXX, YYYY)")
     expect_close(T, np.stack([XXXX, YYYY], axis=2), name="grille_pixels(XXXX, YYYY)")
     # scores (x, -x, y): category 0 where x is largest, 1 where -x is, 2 where y is
     layer = (torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]]), torch.zeros(3))
-    cats = work.session.run_driver(DRIVERS, "call_with_model", [MODULE], "ComputeCatPerPixel", [layer],
+    cats = work.session.run_driver(DRIVERS, "call_with_model", "ComputeCatPerPixel", [layer],
                                    XXXX, YYYY)
     if not isinstance(cats, np.ndarray):
         fail(text(f"ComputeCatPerPixel must return a NumPy array (for plt.contourf), got "
@@ -178,25 +176,25 @@ def _as_curve(values, name):
     return values.reshape(-1)
 
 
+@pytest.mark.uses("courbe_neurone", "courbe_reseau")
 @pytest.mark.question("graph_linear")
 def test_curves_on_fixed_layers(work):
     """step 1: ReLU(2x - 1) on linspace(-2, 2, 5); step 2: Linear(1, 3) + ReLU then Linear(3, 1)"""
-    work.require("courbe_neurone", "courbe_reseau")
     layer = (torch.tensor([[2.0]]), torch.tensor([-1.0]))
-    Ly = work.session.run_driver(DRIVERS, "call_with_layers", [MODULE], "courbe_neurone", [layer], LX)
+    Ly = work.session.run_driver(DRIVERS, "call_with_layers", "courbe_neurone", [layer], LX)
     expect_close(_as_curve(Ly, "Ly"), [0.0, 0.0, 0.0, 1.0, 3.0], name="Ly")
     layer1 = (torch.tensor([[1.0], [-1.0], [2.0]]), torch.tensor([0.0, 0.0, -1.0]))
     layer2 = (torch.tensor([[1.0, 1.0, -1.0]]), torch.tensor([0.5]))
-    Ly = work.session.run_driver(DRIVERS, "call_with_layers", [MODULE], "courbe_reseau", [layer1, layer2], LX)
+    Ly = work.session.run_driver(DRIVERS, "call_with_layers", "courbe_reseau", [layer1, layer2], LX)
     hidden = np.maximum(0, np.stack([LX, -LX, 2 * LX - 1], axis=1))
     expect_close(_as_curve(Ly, "Ly"), hidden @ np.array([1.0, 1.0, -1.0]) + 0.5, name="Ly")
 
 
+@pytest.mark.uses("courbe_neurone", "courbe_reseau")
 @pytest.mark.question("graph_linear")
 @pytest.mark.weight(2)
 def test_curves_have_no_python_loop(work):
     """the curves are computed on all points at once (no Python loop)"""
-    work.require("courbe_neurone", "courbe_reseau")
     why_en = "give the layer all the points at once, as a (k, 1) tensor (3.6)"
     why_fr = "donnez tous les points en une fois à la couche, sous forme d'un tenseur (k, 1) (3.6)"
     expect_no_loop(work, "courbe_neurone", what_en=why_en, what_fr=why_fr)
@@ -206,30 +204,30 @@ def test_curves_have_no_python_loop(work):
 # -- 5.5 hinge, 5.6 step 5 -------------------------------------------------------------------------
 
 
+@pytest.mark.uses("ErrScores")
 @pytest.mark.question("hinge")
 def test_hinge_on_the_handouts_example(work):
     """Err((1, 5, 3), id_cat) with δ = 0: 0 for the right category, 6 for category 0"""
-    work.require("ErrScores")
     Scores = torch.tensor([1.0, 5.0, 3.0])
     expect_close(work.module.ErrScores(Scores, 1, 0), 0.0, name="ErrScores((1, 5, 3), 1, delta=0)")
     expect_close(work.module.ErrScores(Scores, 0, 0), 6.0, name="ErrScores((1, 5, 3), 0, delta=0)")
     expect_close(work.module.ErrScores(Scores, 2, 0), 2.0, name="ErrScores((1, 5, 3), 2, delta=0)")
 
 
+@pytest.mark.uses("ErrScoresVectorisee")
 @pytest.mark.question("spiral_vectorized")
 def test_vectorized_error_on_a_small_batch(work):
     """ErrScoresVectorisee with δ = 0 on two samples equals the sum of their errors"""
-    work.require("ErrScoresVectorisee")
     Scores = torch.tensor([[1.0, 5.0, 3.0], [2.0, 0.0, 1.0]])
     got = work.module.ErrScoresVectorisee(Scores, torch.tensor([0, 0]), 0)
     expect_close(got, 6.0, name="ErrScoresVectorisee(Scores, CAT=[0, 0], delta=0)")
 
 
+@pytest.mark.uses("ErrScoresVectorisee")
 @pytest.mark.question("spiral_vectorized")
 @pytest.mark.weight(2)
 def test_vectorized_error_has_no_python_loop(work):
     """ErrScoresVectorisee has no Python loop"""
-    work.require("ErrScoresVectorisee")
     expect_no_loop(work, "ErrScoresVectorisee",
                    what_en="index the right scores with Scores[I, CAT], I = torch.arange(0, n)",
                    what_fr="prenez les bons scores avec Scores[I, CAT], I = torch.arange(0, n)")

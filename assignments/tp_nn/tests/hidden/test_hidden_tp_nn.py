@@ -5,14 +5,15 @@ so a bug in `forward` costs `forward` only. Parameters are given to the student 
 student's own init_params uses (see tp_nn_support.Layout).
 """
 
-import inspect
 import math
 
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from grader.checks import PartialCredit, expect_close, expect_unchanged, fail, gradients, text
+from grader.api import (PartialCredit, expect_close, expect_gradient_close, expect_keys, expect_type,
+                        expect_unchanged, fail,
+                        numerical_gradient, text)
 from tp_nn_support import (OUTPUT_KEYS, PARAM_KEYS, accuracy, circles, detect_layout, network,
                            predictions)
 
@@ -27,6 +28,7 @@ BIG = (400, 500, 300)
 
 
 @pytest.mark.question("init_params")
+@pytest.mark.incidental
 def test_init_params_shapes_in_a_consistent_layout(student):
     """init_params returns the four parameters with consistent shapes"""
     nx, nh, ny = 3, 7, 4
@@ -75,6 +77,7 @@ def test_init_params_weights_follow_normal_0_03(student):
 
 
 @pytest.mark.question("init_params")
+@pytest.mark.incidental
 def test_init_params_biases_zero_or_normal(student):
     """the biases are zeros or drawn from N(0, 0.3)"""
     params = student.init_params(*BIG)
@@ -99,7 +102,7 @@ def test_forward_matches_reference(student, reference, case):
     size, params, X, Y = case
     layout = detect_layout(student)
     expected, _ = reference.forward(params, X)
-    Yhat, _ = student.forward(layout.to_student(params), X)
+    Yhat, _ = student.forward(layout.to_student(params), layout.cast(X))
     expect_close(Yhat, expected, name="Yhat", context={"batch_size": size.n})
 
 
@@ -110,24 +113,21 @@ def test_forward_intermediate_values(student, reference, case):
     size, params, X, Y = case
     layout = detect_layout(student)
     _, expected = reference.forward(params, X)
-    _, outputs = student.forward(layout.to_student(params), X)
-    if not isinstance(outputs, dict):
-        fail(text(f"the second value returned by forward should be a dict, got {type(outputs).__name__}",
-                  f"la seconde valeur renvoyée par forward doit être un dictionnaire, pas {type(outputs).__name__}"))
+    _, outputs = student.forward(layout.to_student(params), layout.cast(X))
+    expect_keys(outputs, OUTPUT_KEYS, name="outputs (the second value forward returns)")
     for key in OUTPUT_KEYS:
-        if key not in outputs:
-            fail(text(f"outputs has no key {key!r} (keys: {sorted(map(str, outputs))})",
-                      f"outputs n'a pas de clé {key!r} (clés : {sorted(map(str, outputs))})"))
         expect_close(outputs[key], expected[key], name=f"outputs[{key!r}]", context={"batch_size": size.n})
 
 
 @pytest.mark.question("forward")
+@pytest.mark.incidental
 @given(network())
 def test_forward_leaves_its_inputs_alone(student, case):
     """forward does not modify params or X"""
     _, params, X, _ = case
     layout = detect_layout(student)
     student_params = layout.to_student(params)
+    X = layout.cast(X)
     _, (params_after, X_after) = student.forward.observe(student_params, X)
     expect_unchanged(student_params, params_after, name="params")
     expect_unchanged(X, X_after, name="X")
@@ -137,7 +137,7 @@ def test_forward_leaves_its_inputs_alone(student, case):
 
 def _summed_convention(question, L, expected_L, n) -> None:
     """The loss summed over the batch instead of averaged: partial credit, as the manifest says."""
-    share = float(question.conventions.get("summed_loss", 0.0))
+    share = float(question.credit.get("summed_loss", 0.0))
     if share > 0 and n > 1 and math.isclose(float(L), float(expected_L) * n, rel_tol=1e-4, abs_tol=1e-6):
         raise PartialCredit(share, text(
             f"your loss is the sum over the batch ({n} × the mean): the handout asks for the mean",
@@ -164,7 +164,7 @@ def test_accuracy_matches_reference(student, reference, question, case):
     _, expected_acc = reference.loss_accuracy(Yhat, Y)
     _, acc = student.loss_accuracy(Yhat, Y)
     value = float(torch.as_tensor(acc).reshape(-1)[0])
-    share = float(question.conventions.get("percent_accuracy", 0.0))
+    share = float(question.credit.get("percent_accuracy", 0.0))
     if share > 0 and float(expected_acc) > 0 and math.isclose(value, 100 * float(expected_acc), rel_tol=1e-4):
         raise PartialCredit(share, text(
             f"accuracy {value:g} is a percentage: the handout asks for a rate in [0, 1]",
@@ -185,7 +185,7 @@ def _reference_gradients(reference, params, X, Y):
 
 def _summed_gradients(question, grads, expected, n) -> None:
     """Gradients of the summed loss (n × those of the mean): partial credit per the manifest."""
-    share = float(question.conventions.get("summed_loss", 0.0))
+    share = float(question.credit.get("summed_loss", 0.0))
     if share <= 0 or n <= 1 or not all(k in grads for k in PARAM_KEYS):
         return
     try:
@@ -208,14 +208,11 @@ def test_backward_matches_autograd(student, reference, question, case):
     layout = detect_layout(student)
     _, outputs = reference.forward(params, X)  # the reference's forward: a forward bug costs nothing here
     expected = _reference_gradients(reference, params, X, Y)
-    student_outputs = dict(outputs)
-    grads = student.backward(layout.to_student(params), student_outputs, Y)
-    if not isinstance(grads, dict):
-        fail(text(f"backward must return a dict of gradients, got {type(grads).__name__}",
-                  f"backward doit renvoyer un dictionnaire de gradients, pas {type(grads).__name__}"))
+    grads = student.backward(layout.to_student(params), layout.to_student(outputs), layout.cast(Y))
+    expect_type(grads, dict, name="backward(params, outputs, Y)")
     grads = layout.to_handout(grads, {k: tuple(v.shape) for k, v in params.items()})
     _summed_gradients(question, grads, expected, size.n)
-    gradients.expect_gradient_close(grads, expected, name="grads", rtol=1e-3,
+    expect_gradient_close(grads, expected, name="grads", rtol=1e-3,
                                     context={"batch_size": size.n})
 
 
@@ -232,11 +229,11 @@ def test_backward_matches_finite_differences(student, reference, question, case)
         L, _ = reference.loss_accuracy(reference.forward(p, X)[0], Y)
         return L
 
-    numeric = gradients.numerical_gradient(loss, params)
-    grads = student.backward(layout.to_student(params), dict(outputs), Y)
+    numeric = numerical_gradient(loss, params)
+    grads = student.backward(layout.to_student(params), layout.to_student(outputs), layout.cast(Y))
     grads = layout.to_handout(grads, {k: tuple(v.shape) for k, v in params.items()})
     _summed_gradients(question, grads, numeric, size.n)
-    gradients.expect_gradient_close(grads, numeric, name="grads", rtol=1e-5,
+    expect_gradient_close(grads, numeric, name="grads", rtol=1e-5,
                                     context={"batch_size": size.n})
 
 
@@ -268,8 +265,7 @@ def test_training_reaches_the_reference_accuracy(session, student, reference):
     import tp_nn_drivers
 
     Xtrain, Ytrain, Xtest, Ytest = circles()
-    claimed = session.run_driver(inspect.getsource(tp_nn_drivers), "train_circles", ["tp_nn"],
-                                 Xtrain, Ytrain, timeout=30)
+    claimed = session.run_driver(tp_nn_drivers, "train_circles", Xtrain, Ytrain, timeout=30)
     layout = detect_layout(student, nx=2, nh=10, ny=2)
     shapes = {"Wh": (10, 2), "bh": (10,), "Wy": (2, 10), "by": (2,)}
     if not isinstance(claimed, dict) or any(k not in claimed for k in PARAM_KEYS):

@@ -14,7 +14,7 @@ import pytest
 import torch
 from hypothesis import assume, given
 
-from grader.checks import expect_close, fail, text
+from grader.api import expect_close, fail, text
 from tp_nn_torch_support import (DETECT_SIZES, MNIST_MARGIN, autograd_case, check_autograd_steps, circles_numpy,
                                  close_to, etas, example_layers, fraction_correct, from_state, logits_case,
                                  match_roles, mlp_case, run_driver, run_locally, short_type, state_shapes,

@@ -9,20 +9,16 @@ import pytest
 import torch
 from hypothesis import given, settings
 
-from grader.checks import expect_close, expect_shape, fail, gradients, text
+from grader.api import (expect_close, expect_gradient_close, expect_keys, expect_shape, expect_tuple, fail,
+                        numerical_gradient, text)
 from tp_nn_support import OUTPUT_KEYS, PARAM_KEYS, circles, detect_layout, network, accuracy
 
 
 @pytest.mark.question("init_params")
+@pytest.mark.incidental
 def test_init_params_returns_the_four_parameters(student):
     """init_params returns Wh, bh, Wy, by with the handout's shapes"""
-    params = student.init_params(2, 5, 3)
-    if not isinstance(params, dict):
-        fail(text(f"init_params must return a dict, got {type(params).__name__}",
-                      f"init_params doit renvoyer un dictionnaire, pas {type(params).__name__}"))
-    missing = [k for k in PARAM_KEYS if k not in params]
-    if missing:
-        fail(text(f"missing keys {missing}", f"clés manquantes {missing}"))
+    params = expect_keys(student.init_params(2, 5, 3), PARAM_KEYS, name="init_params(2, 5, 3)")
     layout = detect_layout(student, nx=2, nh=5, ny=3)
     expected = layout.to_student({"Wh": torch.zeros(5, 2), "bh": torch.zeros(5), "Wy": torch.zeros(3, 5),
                                   "by": torch.zeros(3)})
@@ -31,17 +27,17 @@ def test_init_params_returns_the_four_parameters(student):
 
 
 @pytest.mark.question("forward")
+@pytest.mark.incidental
 def test_forward_shapes_and_probabilities(student):
     """forward returns (Yhat, outputs) with rows of Yhat summing to 1"""
     torch.manual_seed(0)
     params = {"Wh": torch.randn(4, 2), "bh": torch.randn(4), "Wy": torch.randn(3, 4), "by": torch.randn(3)}
-    params = detect_layout(student).to_student(params)
-    Yhat, outputs = student.forward(params, torch.randn(6, 2))
+    layout = detect_layout(student)
+    Yhat, outputs = expect_tuple(student.forward(layout.to_student(params), layout.cast(torch.randn(6, 2))), 2,
+                                 name="forward(params, X)")
     expect_shape(Yhat, (6, 3), name="Yhat")
     expect_close(Yhat.sum(dim=1), torch.ones(6), name="the sum of each row of Yhat")
-    for key in OUTPUT_KEYS:
-        if key not in outputs:
-            fail(text(f"outputs has no key {key!r}", f"outputs n'a pas de clé {key!r}"))
+    expect_keys(outputs, OUTPUT_KEYS, name="outputs")
 
 
 @pytest.mark.question("forward")
@@ -49,9 +45,9 @@ def test_forward_fixed_example(student):
     """forward on a small example computed by hand"""
     params = {"Wh": torch.tensor([[1.0, -1.0]]), "bh": torch.tensor([0.5]),
               "Wy": torch.tensor([[2.0], [-1.0]]), "by": torch.tensor([0.0, 0.25])}
-    params = detect_layout(student, nx=2, nh=1, ny=2).to_student(params)
+    layout = detect_layout(student, nx=2, nh=1, ny=2)
     X = torch.tensor([[1.0, 1.0], [0.0, 2.0]])
-    Yhat, _ = student.forward(params, X)
+    Yhat, _ = student.forward(layout.to_student(params), layout.cast(X))
     h = torch.tanh(torch.tensor([0.5, -1.5]))
     expected = torch.softmax(torch.stack([2 * h, -h + 0.25], dim=1), dim=1)
     expect_close(Yhat, expected, name="Yhat")
@@ -84,8 +80,8 @@ def test_backward_matches_finite_differences_of_your_forward(student, case):
         L, _ = student.loss_accuracy(Yhat, Y)
         return L
 
-    numeric = gradients.numerical_gradient(loss, student_params)
-    gradients.expect_gradient_close(grads, numeric, name="grads", context={"batch_size": size.n})
+    numeric = numerical_gradient(loss, student_params)
+    expect_gradient_close(grads, numeric, name="grads", context={"batch_size": size.n})
 
 
 @pytest.mark.question("sgd")
@@ -105,13 +101,10 @@ def test_sgd_fixed_step(student):
 @pytest.mark.self_check  # measured with your own forward; grading measures with the reference's
 def test_training_on_circles_learns(session, student):
     """the handout's training loop with your functions learns Circles (measured with your forward)"""
-    import inspect
-
     import tp_nn_drivers
 
     Xtrain, Ytrain, Xtest, Ytest = circles()
-    params = session.run_driver(inspect.getsource(tp_nn_drivers), "train_circles", ["tp_nn"],
-                                Xtrain, Ytrain, timeout=30)
+    params = session.run_driver(tp_nn_drivers, "train_circles", Xtrain, Ytrain, timeout=30)
     Yhat, _ = student.forward(params, Xtest)
     acc = accuracy(Yhat, Ytest)
     if acc < 0.9:

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from grader.checks import expect_close, expect_shape, fail, text
+from grader.api import expect_close, expect_shape, fail, text
 from tp_nn_torch_support import (MNIST_TIMEOUT, check_autograd_params, check_autograd_steps, circles_numpy,
                                  expect_module, fraction_correct, is_probability_rows, mnist, model_roles,
                                  run_driver, short_type, to_state, torch_hints, unpack)

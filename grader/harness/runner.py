@@ -10,60 +10,51 @@ import contextlib
 import io
 import os
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from grader.assignment import Assignment
+from grader.harness.fixtures import GraderPlugin
+from grader.harness.hypothesis_notes import hypothesis_profile
 from grader.intake import PreparedSubmission
 from grader.jail.session import Jail
-from grader.plugin import GraderPlugin, TestOutcome, hypothesis_profile, support_path
-
-
-@dataclass
-class RunResult:
-    outcomes: list[TestOutcome]
-    collection_errors: list[str] = field(default_factory=list)
-    exit_code: int = 0
-
-    def to_json(self) -> dict:
-        return {"outcomes": [o.to_json() for o in self.outcomes],
-                "collection_errors": self.collection_errors, "exit_code": self.exit_code}
-
-    @classmethod
-    def from_json(cls, data: dict) -> "RunResult":
-        return cls([TestOutcome.from_json(o) for o in data["outcomes"]],
-                   list(data.get("collection_errors", [])), int(data.get("exit_code", 0)))
+from grader.options import Options
+from grader.outcomes import RunResult
 
 
 def hidden_paths(assignment: Assignment) -> tuple[str, ...]:
     """Folders a worker must never see: references, hidden tests, mutants, other assignments."""
     project = assignment.root.parent.parent
-    candidates = [assignment.reference_dir.parent, assignment.root.parent, project / "submissions",
+    candidates = [assignment.reference_dir, assignment.root.parent, project / "submissions",
                   project / "reports", project / ".git", project / "tests"]
     return tuple(str(p) for p in candidates if p.is_dir())
 
 
-def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail, *,
-              include_hidden: bool = True, max_examples: int = 20,
-              select: str | None = None, seed: int | None = None) -> RunResult:
-    """Run the public (and hidden) tests on `submission`; return one outcome per test.
+def support_path(assignment: Assignment) -> None:
+    """Make an assignment's support modules (strategies, data, drivers) importable by its tests."""
+    path = str(assignment.support_dir)
+    if assignment.support_dir.is_dir() and path not in sys.path:
+        sys.path.insert(0, path)
 
-    With `seed`, Hypothesis draws other examples and workers get other seeds (a robustness run);
-    without, every run is the same run.
+
+def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail, options: Options = Options(),
+              select: str | None = None) -> RunResult:
+    """Run the public (and, unless `options.include_hidden` is off, hidden) tests on `submission`.
+
+    With `options.seed`, Hypothesis draws other examples and workers get other seeds (a robustness
+    run); without, every run is the same run.
     """
     torch = sys.modules.get("torch")
     if torch is not None:
         # The scorer's tensors are tiny: extra intra-op threads only fight the pool for cores
         # (measured: a finite-difference check 10x slower with 2 threads on 2 busy cores).
         torch.set_num_threads(1)
-    hypothesis_profile(max_examples, derandomize=seed is None)
+    hypothesis_profile(options.max_examples, derandomize=options.seed is None)
     support_path(assignment)
-    plugin = GraderPlugin(assignment, submission, jail, hidden_paths(assignment), grading=include_hidden,
-                          seed=seed or 0)
+    plugin = GraderPlugin(assignment, submission, jail, hidden_paths(assignment), grading=options.include_hidden,
+                          seed=options.seed or 0, call_timeout=options.call_timeout, data=options.data)
     paths = [str(assignment.public_tests)]
-    if include_hidden and assignment.hidden_tests.is_dir():
+    if options.include_hidden and assignment.hidden_tests.is_dir():
         paths.append(str(assignment.hidden_tests))
     args = [*paths, "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
             "--import-mode=importlib", f"--rootdir={assignment.root}", "-c", os.devnull,
@@ -71,8 +62,8 @@ def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail
             "-W", "ignore::DeprecationWarning"]
     if select:
         args += ["-k", select]
-    if seed is not None:
-        args.append(f"--hypothesis-seed={seed}")
+    if options.seed is not None:
+        args.append(f"--hypothesis-seed={options.seed}")
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         exit_code = pytest.main(args, plugins=[plugin])

@@ -1,0 +1,55 @@
+"""One submission, start to finish: tests in the jail -> scores -> the student's report.
+
+    report = grade_one(assignment, prepared, jail, options)
+
+The same function serves `grader check` (in the student's own process) and every scorer of the
+batch's pool; `report_without_tests` makes the report of a submission that could not be run (nothing
+to import, a scorer that died twice, the time budget): both go through `scoring` once, and nothing
+changes a report after it.
+"""
+
+from __future__ import annotations
+
+from grader.assignment import Assignment
+from grader.intake import PreparedSubmission
+from grader.jail.session import Jail
+from grader.options import Options
+from grader.outcomes import RunResult
+from grader.report.model import StudentReport
+from grader.scoring import score_questions
+
+
+def nothing_to_run(assignment: Assignment, prepared: PreparedSubmission) -> bool:
+    """Every manifest file failed intake: no test can reach the student's code."""
+    return bool(prepared.fatal) and all(f.name in prepared.fatal for f in assignment.files)
+
+
+def grade_one(assignment: Assignment, prepared: PreparedSubmission, jail: Jail, options: Options) -> StudentReport:
+    from grader.harness.runner import run_tests   # pytest is only needed where tests run
+
+    if nothing_to_run(assignment, prepared):
+        return report_without_tests(assignment, prepared)
+    result = run_tests(assignment, prepared, jail, options.for_student(prepared.source.student_id))
+    return _report(assignment, prepared, result, None)
+
+
+def report_without_tests(assignment: Assignment, prepared: PreparedSubmission,
+                         harness_error: str | None = None) -> StudentReport:
+    return _report(assignment, prepared, None, harness_error)
+
+
+def _report(assignment: Assignment, prepared: PreparedSubmission, result: RunResult | None,
+            harness_error: str | None) -> StudentReport:
+    outcomes = result.outcomes if result else []
+    scores = score_questions(assignment, outcomes, prepared.fatal, prepared.origins)
+    errors = list(result.collection_errors) if result else []
+    if harness_error:
+        errors.append(harness_error)
+    errors += [o.nodeid for o in outcomes if o.harness_error]
+    source = prepared.source
+    return StudentReport(
+        student=source.student_id, assignment=assignment.id, questions=scores,
+        notes=list(prepared.notes), student_name=source.display_name, moodle_id=source.moodle_id,
+        sources=dict(prepared.modules), harness_errors=errors,
+        test_seconds=sum(o.seconds for o in outcomes),
+    )

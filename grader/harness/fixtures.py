@@ -1,0 +1,267 @@
+"""The pytest plugin that connects an assignment's tests to one student's jailed code.
+
+Tests are plain pytest functions, marked with the question they grade (see the README):
+
+    pytestmark = pytest.mark.question("forward")
+
+    @pytest.mark.weight(2)
+    @given(...)
+    def test_forward_matches_reference(student, reference, ...):
+        Yhat, outputs = student.forward(params, X)      # runs in the jailed worker
+        expect_close(Yhat, reference.forward(params, X)[0], name="Yhat")
+
+The plugin prints nothing: it records one `TestOutcome` per test; `feedback.explain` turns the
+exception that ended a test into messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from grader.assignment import Assignment, Question
+from grader.checks.outcomes import CheckFailed, PartialCredit, QuestionSkipped
+from grader.errors import HarnessError, StudentError, StudentTimeout, WorkerDied
+from grader.harness.feedback import NotGradable, about_the_whole_file, explain
+from grader.harness.hypothesis_notes import falsifying_example
+from grader.harness.student import Student
+from grader.intake import PreparedSubmission
+from grader.jail.session import Jail, JobSpec, Session
+from grader.messages import msg
+from grader.outcomes import TestOutcome
+
+_REFERENCES: dict[Path, Any] = {}
+
+
+def load_reference(assignment: Assignment, module: str) -> Any:
+    """Import a module of the reference solution (trusted code, in this process), once per process."""
+    path = assignment.reference_dir / f"{module}.py"
+    if path in _REFERENCES:
+        return _REFERENCES[path]
+    if not path.is_file():
+        raise HarnessError(f"no reference module {path}")
+    spec = importlib.util.spec_from_file_location(f"_reference_{assignment.id}_{module}", path)
+    reference = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))      # the reference's own modules import each other
+    try:
+        spec.loader.exec_module(reference)
+    finally:
+        sys.path.remove(str(path.parent))
+    _REFERENCES[path] = reference
+    return reference
+
+
+class PerStudent:
+    """Values computed once per submission (a training run several tests look at), errors included."""
+
+    CACHED_ERRORS = (CheckFailed, PartialCredit, StudentError, StudentTimeout, WorkerDied, NotGradable)
+
+    def __init__(self) -> None:
+        self._values: dict[Any, tuple[bool, Any]] = {}
+
+    def once(self, key: Any, compute: Callable[[], Any]) -> Any:
+        if key not in self._values:
+            try:
+                self._values[key] = (True, compute())
+            except self.CACHED_ERRORS as exc:
+                self._values[key] = (False, exc)
+        ok, value = self._values[key]
+        if not ok:
+            raise value
+        return value
+
+
+class GraderPlugin:
+    def __init__(self, assignment: Assignment, submission: PreparedSubmission, jail: Jail,
+                 hidden_paths: tuple[str, ...] = (), grading: bool = True, seed: int = 0,
+                 call_timeout: float | None = None, data: dict[str, str] | None = None) -> None:
+        self.spec = assignment
+        self.prepared = submission
+        self.jail = jail
+        self.hidden_paths = hidden_paths
+        self.grading = grading
+        self.seed = seed
+        self.data = dict(data or {})
+        self.outcomes: dict[str, TestOutcome] = {}
+        self.collection_errors: list[str] = []
+        self.limits = assignment.limits.jail(call_timeout)
+        self.per_student_cache = PerStudent()
+
+    # -- collection ------------------------------------------------------------------------------
+
+    def question_of(self, item: pytest.Item) -> Question:
+        marker = item.get_closest_marker("question")
+        if marker is None or not marker.args:
+            raise HarnessError(f"{item.nodeid}: no @pytest.mark.question(...)")
+        qid = marker.args[0]
+        if qid not in self.spec.questions:
+            raise HarnessError(f"{item.nodeid}: question {qid!r} is not in the manifest")
+        return self.spec.questions[qid]
+
+    @pytest.hookimpl
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "question(id): the manifest question a test grades")
+        config.addinivalue_line("markers", "weight(w): the test's weight within its question")
+        config.addinivalue_line("markers", "uses(*names): the functions/classes this test needs (default: "
+                                "all the question lists); a missing one fails this test only")
+        config.addinivalue_line("markers", "incidental: a property (shape, no mutation, dtype) that "
+                                "counts only when the question's core tests pass")
+        config.addinivalue_line("markers", "self_check: a public test that relies on several of the "
+                                "student's functions at once; run by `check`, not counted by `grade` "
+                                "(where hidden tests grade each question on its own)")
+
+    @pytest.hookimpl
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not self.grading:
+            return
+        kept = [item for item in items if item.get_closest_marker("self_check") is None]
+        deselected = [item for item in items if item.get_closest_marker("self_check") is not None]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = kept
+
+    @pytest.hookimpl
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    # -- fixtures --------------------------------------------------------------------------------
+
+    @pytest.fixture
+    def question(self, request: pytest.FixtureRequest) -> Question:
+        return self.question_of(request.node)
+
+    @pytest.fixture
+    def params(self, request: pytest.FixtureRequest) -> dict:
+        return dict(self.question_of(request.node).params)
+
+    @pytest.fixture
+    def assignment(self) -> Assignment:
+        return self.spec
+
+    @pytest.fixture
+    def submission(self) -> PreparedSubmission:
+        return self.prepared
+
+    @pytest.fixture
+    def per_student(self) -> PerStudent:
+        return self.per_student_cache
+
+    @pytest.fixture
+    def data_path(self) -> Callable[[str], Path | None]:
+        def find(name: str) -> Path | None:
+            if name not in self.spec.data:
+                raise HarnessError(f"data set {name!r} is not declared in [data] of the manifest")
+            value = self.data.get(name)
+            return Path(value) if value else None
+        return find
+
+    @pytest.fixture
+    def session(self, request: pytest.FixtureRequest):
+        question = self.question_of(request.node)
+        blocking = [self.prepared.fatal[f] for f in question.files if f in self.prepared.fatal]
+        if blocking and len(blocking) == len(question.files):
+            raise NotGradable(blocking[0])
+        seed = int.from_bytes(hashlib.sha256(f"{self.seed}:{request.node.nodeid}".encode()).digest()[:4], "big")
+        job = JobSpec(submission_dir=str(self.prepared.dir), limits=self.limits,
+                      hidden_paths=self.hidden_paths, seed=seed)
+        session = Session(self.jail, job)
+        yield session
+        session.close()
+
+    @pytest.fixture
+    def student(self, session: Session, request: pytest.FixtureRequest) -> Student:
+        question = self.question_of(request.node)
+        uses = request.node.get_closest_marker("uses")
+        return Student(session, question, self.spec, self.prepared.fatal, self.prepared.classes,
+                       tuple(uses.args) if uses else None).require()
+
+    @pytest.fixture
+    def reference(self, request: pytest.FixtureRequest):
+        return load_reference(self.spec, self.question_of(request.node).module)
+
+    @pytest.fixture
+    def reference_module(self) -> Callable[[str], Any]:
+        return lambda name: load_reference(self.spec, name)
+
+    @pytest.fixture
+    def source(self, request: pytest.FixtureRequest) -> str:
+        """The text of the question's prepared file, for static checks (e.g. "no Python loop").
+
+        Read here as text and parsed with `ast` at most: never executed in this process.
+        """
+        question = self.question_of(request.node)
+        fatal = self.prepared.fatal.get(question.file)
+        if fatal is not None:
+            raise NotGradable(fatal)
+        path = Path(self.prepared.dir) / question.file
+        return path.read_text(encoding="utf-8", errors="replace")
+
+    # -- outcomes --------------------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "teardown" and item.nodeid in self.outcomes:
+            return
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.outcomes[item.nodeid] = self._outcome(item, call, report)
+
+    def _outcome(self, item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> TestOutcome:
+        try:
+            question = self.question_of(item)
+        except HarnessError as exc:
+            return TestOutcome(item.nodeid, "?", 0.0, 0.0, [msg("harness_error", error=str(exc))], True)
+        weight_marker = item.get_closest_marker("weight")
+        weight = float(weight_marker.args[0]) if weight_marker else 1.0
+        public = "/public/" in str(item.path).replace("\\", "/")
+        base = TestOutcome(item.nodeid, question.id, weight, 1.0, public=public,
+                           seconds=float(getattr(report, "duration", 0.0)),
+                           incidental=item.get_closest_marker("incidental") is not None)
+        if report.passed:
+            return base
+        base.fraction = 0.0
+        if report.skipped:
+            base.messages.append(msg("not_graded", reason=str(getattr(report, "longrepr", ""))[-300:]))
+            return base
+        exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, StudentError):
+            self._to_original_lines(exc)
+        messages, harness = explain(exc, call.excinfo.tb if call.excinfo else None)
+        if isinstance(exc, PartialCredit):
+            base.fraction = exc.fraction
+        if isinstance(exc, QuestionSkipped):
+            base.skipped = True
+            base.messages = [msg("question_skipped", reason=m) for m in messages]
+            return base
+        if about_the_whole_file(exc, messages):
+            base.messages = list(messages)  # said once per question, not once per test
+        else:
+            base.messages = [msg("test_failed", test=_test_title(item), reason=m) for m in messages]
+        base.messages += falsifying_example(exc, set(getattr(item, "fixturenames", ())))
+        base.harness_error = harness
+        return base
+
+    def _to_original_lines(self, exc: StudentError) -> None:
+        """Point the student's frames at their own file, cell and line, not at the prepared module."""
+        for frame in exc.frames:
+            if frame.line is None:
+                continue
+            origin = self.prepared.origin_of_line(frame.file, frame.line)
+            if origin is not None:
+                frame.file = origin.file if origin.cell is None else f"{origin.file}, cell {origin.cell}"
+                frame.line = origin.line
+        exc.args = (exc.summary(),)
+
+
+def _test_title(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    if doc:
+        return doc.strip().splitlines()[0].rstrip(".")
+    return item.name.removeprefix("test_").replace("_", " ")
