@@ -98,19 +98,9 @@ SYSTEM_READ_ONLY = (
 )
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Per-worker resource limits. Times in seconds, sizes in bytes."""
+# Per-worker limits live at the bottom of the package (the manifest converts to them): re-exported.
+from grader.limits import Limits  # noqa: E402,F401
 
-    call_timeout: float = 10.0
-    cpu_seconds: int = 600
-    memory_bytes: int = 3 * 1024**3  # address space added on top of what the zygote maps
-    file_size_bytes: int = 64 * 1024**2
-    open_files: int = 256
-    processes: int = 64  # tasks (threads) per worker: RLIMIT_NPROC under the worker's own uid
-    threads: int = 1
-    disk_bytes: int = 512 * 1024**2  # the job folder: a tmpfs of this size where mounts work
-    disk_files: int = 16384  # inodes of that tmpfs
 
 @dataclass
 class Confinement:
@@ -166,11 +156,6 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 def _prctl(option: int, value: int) -> int:
     return _libc().prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0),
                          ctypes.c_ulong(0))
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as handle:
-        handle.write(text)
 
 
 def _enter_own_user_namespace(proc_fd: int | None = None) -> bool:
@@ -429,6 +414,9 @@ def prepare(job_dir: str, hidden_paths: list[str], limits: Limits,
                 conf.skipped.append(f"unprivileged uid ({blocked} is out of its reach and there is "
                                     "no mount namespace): the worker is root")
         conf.skipped.append("disk quota (no mount namespace): the job folder is on the host's disk")
+        if prepared.pid_namespace:
+            conf.applied.append("pid namespace (the worker is pid 1)")
+            conf.skipped.append("fresh /proc (no mount namespace): other processes stay listed in /proc")
         populate(job_dir, prepared.worker_uid)
         return prepared
 
@@ -706,6 +694,10 @@ _DENIED_SYSCALLS = (
     "swapon", "swapoff", "userfaultfd", "personality", "io_uring_setup",
     "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
     "setfsuid", "setfsgid", "capset",
+    # Memory that neither RLIMIT_AS nor the job folder's tmpfs would bound (a memfd of 64 MiB per
+    # open file; SysV segments kept after detaching): no worker needs them.
+    "memfd_create", "memfd_secret", "shmget", "shmat", "shmctl", "msgget", "msgsnd", "msgctl",
+    "semget", "semctl", "semop", "semtimedop",
 )
 # Calls that take a pid: allowed on the worker itself only.
 _SELF_OR_ZERO = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam",
@@ -785,7 +777,7 @@ def _apply_seccomp(conf: Confinement) -> None:
             _load_bpf(_ZYGOTE.seccomp_bpf)  # compiled once by the zygote
         else:
             _seccomp_filter(os.getpid()).load()
-        conf.applied.append("seccomp (no sockets, exec, fork, ptrace, mount, namespaces; prlimit, "
-                            "scheduling, priorities and signals on the worker itself only)")
+        conf.applied.append("seccomp (no sockets, exec, fork, ptrace, mount, namespaces, memfd, SysV "
+                            "IPC; prlimit, scheduling, priorities and signals on the worker itself only)")
     except Exception as exc:
         conf.skipped.append(f"seccomp ({exc})")

@@ -191,6 +191,9 @@ class WorkerConnection:
         if type(reply.get("seq")) is not int or reply["seq"] != seq:
             self.kill()
             raise WorkerDied("the worker sent a reply out of turn")
+        if seq == 0 and "setup_error" in reply:  # sent before any student code runs: ours
+            self.kill()
+            raise HarnessError(f"the worker could not set itself up: {str(reply['setup_error'])[:2000]}")
         if "error" in reply and isinstance(reply["error"], dict):
             raise StudentError.from_wire(reply["error"])
         if "ok" not in reply:

@@ -30,6 +30,7 @@ import socket
 import sys
 import tempfile
 import time
+import traceback
 
 from grader.jail import protocol, sandbox
 
@@ -122,23 +123,29 @@ def serve(conn: socket.socket, job: dict, job_dir: str, cache_dir: str, worker_u
         _copy_submission(source, os.path.join(folder, "work"),
                          min(limits.file_size_bytes * 4, limits.disk_bytes), owner)
 
-    prepared = sandbox.prepare(job_dir, hidden, limits, populate, extra_read_only=[cache_dir],
-                               worker_uid=worker_uid)
     work_dir = os.path.join(job_dir, "work")
-    os.chdir(work_dir)
-    os.environ.clear()
-    os.environ.update(_scrubbed_environment(job_dir, cache_dir, limits.threads))
-    redirect_output(os.path.join(job_dir, "output.txt"))
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(limits.threads)
-    confinement = sandbox.confine(prepared, job_dir, hidden, limits, extra_read_only=[cache_dir])
-    jail_dir = os.path.dirname(os.path.dirname(job_dir))
-    sys.path[:] = [work_dir] + [p for p in sys.path
-                                if p and p != work_dir and not sandbox._contains(jail_dir, p)]
-    seed_everything(int(job.get("seed", 0)))
-    worker = Worker(conn, work_dir)
-    install_student_environment(worker)
+    try:
+        prepared = sandbox.prepare(job_dir, hidden, limits, populate, extra_read_only=[cache_dir],
+                                   worker_uid=worker_uid)
+        os.chdir(work_dir)
+        os.environ.clear()
+        os.environ.update(_scrubbed_environment(job_dir, cache_dir, limits.threads))
+        redirect_output(os.path.join(job_dir, "output.txt"))
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(limits.threads)
+        confinement = sandbox.confine(prepared, job_dir, hidden, limits, extra_read_only=[cache_dir])
+        jail_dir = os.path.dirname(os.path.dirname(job_dir))
+        sys.path[:] = [work_dir] + [p for p in sys.path
+                                    if p and p != work_dir and not sandbox._contains(jail_dir, p)]
+        seed_everything(int(job.get("seed", 0)))
+        worker = Worker(conn, work_dir)
+        install_student_environment(worker)
+    except Exception as exc:
+        # No student code has run yet: this is the grader's fault (or the machine's), and the
+        # scorer says so (HarnessError) rather than blaming the submission.
+        protocol.send_frame(conn, {"seq": 0, "setup_error": f"{type(exc).__name__}: {exc}"[:2000]})
+        raise
     protocol.send_frame(conn, {"seq": 0, "ok": {"applied": confinement.applied,
                                                  "skipped": confinement.skipped}})
     worker.serve()
@@ -277,11 +284,20 @@ def main(argv: list[str]) -> int:
     zygote = Zygote(socket_dir, jobs_root, cache_dir)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    status = 0
     try:
         zygote.serve()
+    except SystemExit as stop:  # SIGTERM
+        status = stop.code if isinstance(stop.code, int) else 0
+    except BaseException:
+        traceback.print_exc()
+        status = 1
     finally:
         zygote.shutdown()
-    return 0
+        # Nothing here needs finalising, and tearing torch down takes seconds: leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 if __name__ == "__main__":

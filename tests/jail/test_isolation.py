@@ -14,7 +14,6 @@ import os
 import resource
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -179,6 +178,13 @@ def start_threads(count):
         for thread in started:
             thread.join()
     return {"started": len(started), "error": ""}
+
+def memory_files():
+    """RAM outside RLIMIT_AS and outside the job folder: memfds, SysV shared memory."""
+    out = {"memfd": _errno(os.memfd_create, "x")}
+    libc = ctypes.CDLL(None, use_errno=True)
+    out["shmget"] = 0 if libc.shmget(0, 1 << 20, 0o1600) >= 0 else ctypes.get_errno()
+    return out
 
 def where():
     return os.getcwd()
@@ -395,6 +401,10 @@ def test_the_job_folder_disk_is_bounded(jail, make_submission):
         session.close()
 
 
+def test_memory_outside_the_address_space_limit_is_refused(hostile):
+    assert hostile.memory_files() == {"memfd": errno.EPERM, "shmget": errno.EPERM}
+
+
 def test_threads_are_bounded(hostile):
     result = hostile.start_threads(6000)
     assert result["started"] < Limits().processes and "can't start new thread" in result["error"], result
@@ -472,3 +482,54 @@ def test_without_namespaces_seccomp_and_landlock_still_hold(make_submission):
         assert all(code == errno.EPERM for code in refused.values()), result
     assert all(code in (errno.EACCES, errno.EPERM, errno.ENOENT) for code in out["paths"].values())
     assert not out["environ"]
+
+
+def test_a_worker_that_cannot_set_itself_up_is_a_harness_error_not_the_students(jail, tmp_path):
+    from grader.errors import HarnessError
+
+    session = open_session(jail, tmp_path / "no-such-submission")
+    with pytest.raises(HarnessError, match="could not set itself up"):
+        session.worker()
+    session.close()
+
+
+WORKLOAD = '''
+import importlib, os, pickle, tempfile
+
+def run():
+    # Modules nobody preloads: read from the stdlib and site-packages under the worker's own uid.
+    for name in ("decimal", "fractions", "statistics", "csv", "xml.dom.minidom", "zoneinfo", "sqlite3",
+                 "numpy.linalg", "numpy.fft", "torch.distributions", "torch.nn.functional",
+                 "torch.optim.lr_scheduler", "matplotlib.animation"):
+        importlib.import_module(name)
+    import numpy as np, torch
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(64, 4), torch.randn(64, 1)
+    for _ in range(20):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+    import matplotlib.pyplot as plt
+    plt.plot([1, 2, 3])
+    plt.savefig("figure.png")
+    with open("weights.pkl", "wb") as handle:
+        pickle.dump({k: v.numpy() for k, v in model.state_dict().items()}, handle)
+    with tempfile.NamedTemporaryFile(suffix=".npy") as handle:  # TMPDIR is the job folder
+        np.save(handle.name, np.arange(3))
+    return {"loss": float(loss), "files": sorted(os.listdir(".")), "tmp": tempfile.gettempdir(), "cwd": os.getcwd(),
+            "det": float(np.linalg.det(np.eye(3))), "threads": torch.get_num_threads()}
+'''
+
+
+def test_a_typical_student_workload_runs_under_every_layer(jail, make_submission):
+    session = open_session(jail, make_submission({"workload.py": WORKLOAD}), call_timeout=60)
+    try:
+        result = session.module("workload").run()
+    finally:
+        session.close()
+    assert {"figure.png", "weights.pkl", "workload.py"} <= set(result["files"])
+    assert result["det"] == 1.0 and result["threads"] == 1 and result["loss"] < 10
+    assert result["tmp"] == os.path.dirname(result["cwd"])  # TMPDIR: the job folder, on its tmpfs
