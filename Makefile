@@ -9,7 +9,7 @@ TORCH_PIP_ARGS ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 LANG_FEEDBACK ?= fr
 
-.PHONY: install grade test validate benchmark clean
+.PHONY: install grade test validate robustness benchmark clean
 
 install: $(STAMP)
 
@@ -34,6 +34,14 @@ validate: install
 	@for manifest in assignments/*/assignment.toml; do \
 	  $(PY) -m grader validate $$(basename $$(dirname $$manifest)) || exit 1; \
 	done
+
+# Long robustness runs, not part of `make test`: false fails of correct code over other seeds, and
+# the same submissions graded 10 times to byte-identical reports.
+robustness: install
+	@for manifest in assignments/*/assignment.toml; do \
+	  $(PY) -m grader validate $$(basename $$(dirname $$manifest)) --repeat 20 || exit 1; \
+	done
+	GRADER_DETERMINISM_RUNS=10 $(PY) -m pytest tests/test_resume.py -q -p no:cacheprovider
 
 benchmark: install
 	$(PY) benchmarks/grade_copies.py

@@ -21,10 +21,15 @@ Manifest (TOML):
     [limits]                                    # optional; see AssignmentLimits
     call_timeout = 10                           # seconds per call into student code
     test_timeout = 120                          # seconds per test
+    test_seconds = 60                           # student code's seconds in one test
+    submission_seconds = 180                    # student code's seconds in the whole submission
     memory_mb = 3072
 
     [classes]                                   # canonical class name -> other accepted names,
     Sigmoide = ["Sigmoid"]                      # looked up in every file of a submission
+
+    [functions]                                 # a graded function under another name: the
+    sgd = ["sgd_step"]                          # instructor gives credit without editing the code
 
     [data.cifar10]                              # a data set the instructor points the grader at
     description = "CIFAR-10 Python batches"     # (`grader grade --data cifar10=PATH`)
@@ -62,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import HarnessError
+from grader.limits import Limits
 
 _SIGNATURE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?:\((.*)\))?\s*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -135,18 +141,21 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class AssignmentLimits:
-    call_timeout: float = 10.0
-    test_timeout: float = 120.0
+    call_timeout: float = 10.0         # one call into student code (the worker is killed past it)
+    test_timeout: float = 120.0        # one test, wall clock (pytest-timeout)
+    test_seconds: float = 60.0         # student code's time in one test: past it the test stops
+    submission_seconds: float = 180.0  # student code's time for the whole submission
     memory_mb: int = 3072
     cpu_seconds: int = 600
     threads: int = 1
+    processes: int = 64                # tasks (threads) per worker
+    disk_mb: int = 512                 # the worker's job folder
 
     def jail(self, call_timeout: float | None = None):
-        """The worker's limits (`grader.jail.sandbox.Limits`): the one place they are converted."""
-        from grader.jail.sandbox import Limits
-
+        """The worker's limits: the one place they are converted."""
         return Limits(call_timeout=call_timeout or self.call_timeout, cpu_seconds=self.cpu_seconds,
-                      memory_bytes=self.memory_mb * 1024**2, threads=self.threads)
+                      memory_bytes=self.memory_mb * 1024**2, threads=self.threads,
+                      processes=self.processes, disk_bytes=self.disk_mb * 1024**2)
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,7 @@ class Assignment:
     questions: dict[str, Question]
     limits: AssignmentLimits
     classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    function_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     data: dict[str, DataSpec] = field(default_factory=dict)
     preload: tuple[str, ...] = ()
     handout: str = ""
@@ -200,6 +210,10 @@ class Assignment:
     def questions_for(self, file_name: str) -> list[Question]:
         """The questions answered in `file_name` (as their file or as their script)."""
         return [q for q in self.questions.values() if file_name in q.files]
+
+    def function_names(self, canonical: str) -> tuple[str, ...]:
+        """The names a graded function may have: the handout's first, then the accepted aliases."""
+        return (canonical, *[a for a in self.function_aliases.get(canonical, ()) if a != canonical])
 
     def class_names(self, canonical: str) -> tuple[str, ...]:
         """The names a class may have in a submission: canonical first, then the aliases."""
@@ -292,6 +306,11 @@ def load(root: str | os.PathLike, reference_dir: str | os.PathLike | None = None
         if not _IDENTIFIER.match(canonical):
             raise HarnessError(f"{where}: [classes]: {canonical!r} is not a Python name")
         classes[canonical] = _strings(aliases, f"{where}: classes.{canonical}")
+    function_aliases = {}
+    for canonical, aliases in data.get("functions", {}).items():
+        if not _IDENTIFIER.match(canonical):
+            raise HarnessError(f"{where}: [functions]: {canonical!r} is not a Python name")
+        function_aliases[canonical] = _strings(aliases, f"{where}: functions.{canonical}")
     questions = {qid: _question(qid, raw, files, classes, where)
                  for qid, raw in _require(data, "questions", dict, where).items()}
     datasets = {name: DataSpec(name, str(raw.get("description", ""))) for name, raw in data.get("data", {}).items()}
@@ -301,7 +320,7 @@ def load(root: str | os.PathLike, reference_dir: str | os.PathLike | None = None
         raise HarnessError(f"{where}: [limits]: {exc}") from None
     return Assignment(
         id=assignment_id, title=data.get("title", assignment_id), root=root, files=tuple(files.values()),
-        questions=questions, limits=limits, classes=classes, data=datasets,
+        questions=questions, limits=limits, classes=classes, function_aliases=function_aliases, data=datasets,
         preload=tuple(data.get("preload", [])), handout=data.get("handout", ""),
         reference_override=Path(reference_dir).resolve() if reference_dir else None,
     )

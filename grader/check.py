@@ -19,7 +19,7 @@ def check(assignment: Assignment, path: Path, options: Options = Options(include
     path = path.resolve()
     source = intake.SubmissionSource(student_id=path.name or "submission", path=path)
     with tempfile.TemporaryDirectory(prefix="grader-check-") as work:
-        prepared = intake.prepare(source, assignment, Path(work) / "prepared")
+        prepared = intake.prepare_bounded(source, assignment, Path(work) / "prepared")
         if nothing_to_run(assignment, prepared):
             report = report_without_tests(assignment, prepared)
         else:

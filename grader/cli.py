@@ -59,13 +59,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     assignment = resolve_assignment(args.assignment)
     out = Path(args.out or Path("reports") / assignment.id)
     options = Options(workers=args.workers, max_examples=args.max_examples, lang=args.lang,
-                      data=_data_settings(assignment, args.data))
+                      data=_data_settings(assignment, args.data), force=args.force)
     result = run_batch(assignment, Path(args.submissions), out, options, Progress())
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
     for layer in result.confinement.get("skipped", []):
         print(f"warning: sandbox layer not applied on this machine: {layer} (see README)", file=sys.stderr)
-    print(f"{assignment.id}: {len(result.reports)} submissions graded in {result.seconds:.1f} s; "
+    kept = f" ({len(result.kept)} up-to-date reports kept; --force regrades them)" if result.kept else ""
+    print(f"{assignment.id}: {len(result.reports)} submissions graded in {result.seconds:.1f} s{kept}; "
           f"reports in {out}/, gradebook {result.gradebook}")
     if result.harness_errors:
         print(f"{result.harness_errors} submission(s) hit a grader error: see 'harness_errors' in their "
@@ -141,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", help="folder of student folders, or a Moodle .zip")
     grade.add_argument("--out", help="report folder (default reports/ASSIGNMENT)")
     grade.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
+    grade.add_argument("--force", action="store_true",
+                       help="regrade every submission, even those whose report is up to date")
     common(grade)
     grade.set_defaults(func=cmd_grade)
 

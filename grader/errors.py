@@ -114,5 +114,15 @@ class StudentTimeout(StudentFault):
         super().__init__(f"timed out after {seconds:g} s")
 
 
+class BudgetExhausted(StudentTimeout):
+    """The student's code used up its time for one test or for the whole submission: what remains
+    is not run (a submission that spins just under the per-call limit cannot take hours)."""
+
+    def __init__(self, scope: str, seconds: float) -> None:
+        self.scope = scope            # "test" or "submission"
+        super().__init__(seconds)
+        self.args = (f"time budget of the {scope} exhausted ({seconds:g} s)",)
+
+
 class WorkerDied(StudentFault):
     """The worker process ended (os._exit, a crash, a signal) or broke the protocol."""

@@ -59,8 +59,7 @@ class Message:
 
 def _load_catalogues() -> None:
     """The engine's other catalogues, wherever a report is rendered (they register on import)."""
-    import grader.checks.check_messages  # noqa: F401
-    import grader.intake.messages  # noqa: F401
+    import grader.catalogue  # noqa: F401
 
 
 def msg(key: str, **params: Any) -> Message:
@@ -147,9 +146,17 @@ register({
         "en": "the data set {name} is not configured ({description}); the instructor sets it with --data {name}=PATH",
         "fr": "le jeu de données {name} n'est pas configuré ({description}) ; l'enseignant l'indique avec --data {name}=CHEMIN",
     },
-    "script_form_used": {
-        "en": "graded on your script {script} (the functions {functions} are not defined in {file})",
-        "fr": "noté sur votre script {script} (les fonctions {functions} ne sont pas définies dans {file})",
+    "budget_exhausted": {
+        "en": "not run to the end: your code used up the {seconds:g} s it has for this {scope} (far too slow, or a loop that never ends?)",
+        "fr": "pas exécuté jusqu'au bout : votre code a épuisé les {seconds:g} s dont il dispose pour ce {scope} (beaucoup trop lent, ou une boucle sans fin ?)",
+    },
+    "graded_under_alias": {
+        "en": "{function}: your {alias} was graded (a name the instructor accepts)",
+        "fr": "{function} : votre {alias} a été noté (un nom accepté par l'enseignant)",
+    },
+    "nothing_to_grade": {
+        "en": "nothing to grade: define {functions} in {file}, or hand in the script « {script} »",
+        "fr": "rien à noter : définissez {functions} dans {file}, ou rendez le script « {script} »",
     },
     "not_graded": {
         "en": "not graded: {reason}",

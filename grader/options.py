@@ -19,6 +19,7 @@ class Options:
     call_timeout: float | None = None     # per call into student code; None: the manifest's
     seed: int | None = None           # None: deterministic grading; else a robustness run
     data: dict[str, str] = field(default_factory=dict)   # data set name -> path (`--data NAME=PATH`)
+    force: bool = False               # regrade even the students whose finished report is up to date
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

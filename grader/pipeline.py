@@ -25,11 +25,16 @@ from typing import Callable
 
 from grader import intake
 from grader.assignment import Assignment
+from grader.fingerprint import content_hash, kept_report
 from grader.grading import nothing_to_run, report_without_tests
 from grader.jail.session import Jail
 from grader.options import Options
 from grader.report import gradebook, markdown
+from grader.ids import report_stem
 from grader.report.model import StudentReport, write_atomically, write_json
+
+
+INTAKE_SECONDS = 30.0   # parsing one student's files in the trusted process (guard.prepare_bounded)
 
 
 @dataclass
@@ -40,6 +45,7 @@ class BatchResult:
     seconds: float = 0.0
     test_seconds: float = 0.0  # summed over tests: time inside the tests' call phase
     confinement: dict = field(default_factory=dict)  # layers applied to workers: "applied", "skipped"
+    kept: list[str] = field(default_factory=list)  # students whose up-to-date report was kept
 
     @property
     def harness_errors(self) -> int:
@@ -47,8 +53,9 @@ class BatchResult:
 
 
 def write_report(report: StudentReport, out_dir: Path, lang: str) -> None:
-    write_json(out_dir / f"{report.student}.json", report.to_json(lang))
-    write_atomically(out_dir / f"{report.student}.md", markdown.render(report, lang))
+    stem = report_stem(report.student)
+    write_json(out_dir / f"{stem}.json", report.to_json(lang))
+    write_atomically(out_dir / f"{stem}.md", markdown.render(report, lang))
 
 
 class ScorerPool:
@@ -106,16 +113,22 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
         batch.problems += [p.render(options.lang) for p in problems]
         prepared: list[intake.PreparedSubmission] = []
         for source in sources:
-            try:
-                prepared.append(intake.prepare(source, assignment, work / "prepared" / source.student_id))
-            except Exception as exc:  # intake's own bug: report it, keep going
-                batch.problems.append(f"{source.student_id}: intake failed: {type(exc).__name__}: {exc}")
+            # Bounded (time, sizes): a submission whose intake fails still gets a report saying so.
+            sub = intake.prepare_bounded(source, assignment, work / "prepared" / report_stem(source.student_id),
+                                         seconds=INTAKE_SECONDS)
+            if intake.intake_failed(sub):
+                batch.problems.append(f"{source.student_id}: {intake.failure_summary(sub)}")
+            prepared.append(sub)
         total_count = len(prepared)
         done = 0
+
+        hashes = {sub.source.student_id: content_hash(assignment, sub.source.path, options) for sub in prepared}
+        stems = [report_stem(sub.source.student_id) for sub in prepared]
 
         def finish(report: StudentReport) -> None:
             nonlocal done
             batch.test_seconds += report.test_seconds
+            report.content_hash = hashes.get(report.student, "")
             write_report(report, out_dir, options.lang)
             batch.reports.append(report)
             done += 1
@@ -124,13 +137,18 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
 
         gradable = []
         for sub in prepared:
+            sid = sub.source.student_id
+            if not options.force and kept_report(out_dir / f"{report_stem(sid)}.json", hashes[sid]) is not None:
+                batch.kept.append(sid)   # finished earlier from the same content: not regraded
+                done += 1
+                continue
             if nothing_to_run(assignment, sub):
                 finish(report_without_tests(assignment, sub))  # the report carries intake's reasons
             else:
                 gradable.append(sub)
         if gradable:
             batch.confinement = _grade_all(assignment, gradable, options, finish)
-        batch.gradebook = gradebook.build(out_dir, list(assignment.questions))
+        batch.gradebook = gradebook.build(out_dir, list(assignment.questions), stems)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     batch.seconds = time.monotonic() - started
@@ -138,10 +156,12 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
 
 
 def _student_budget(assignment: Assignment, options: Options) -> float:
+    """Wall-clock seconds after which a scorer is taken to be stuck and killed."""
     if options.student_timeout:
         return options.student_timeout
-    # Every test could in principle use its whole timeout; a scorer beyond this is stuck.
-    return max(300.0, assignment.limits.test_timeout * 4 * max(1, len(assignment.questions)))
+    # Student code is stopped after submission_seconds (harness.fixtures); the rest is the
+    # grader's own work, a few times that at the most.
+    return 3 * assignment.limits.submission_seconds + 120
 
 
 def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> dict:

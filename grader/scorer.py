@@ -1,7 +1,7 @@
 """A scorer process of the grading pool: imports torch, pytest and Hypothesis once, then grades
 submission after submission on request.
 
-Protocol (JSON lines, see `ScorerJob` / `ScorerAnswer` in grader.pipeline): the pool writes
+Protocol (JSON lines; the pool's side is grader.pipeline._grade_all): the pool writes
 {"assignment": root, "submission": <PreparedSubmission JSON>, "options": <Options JSON>} on stdin;
 the scorer answers one line {"report": <StudentReport wire JSON>} or {"harness_error": "..."} on a
 private file descriptor (whatever pytest or a library prints goes to stderr and never mixes with

@@ -3,7 +3,8 @@ scores. No I/O, no pytest, no jail.
 
 A question's score is its points times the weighted share of its tests passed (partial credit
 counts its fraction). Tests marked incidental (shapes, no mutation, dtype kept...) count only when
-every core test of the question earns something: code that computes nothing earns nothing. A
+every core test of the question in the run earns something: code that computes nothing earns
+nothing. A
 question whose tests say it cannot be graded here (`skip_question`) is "not graded" and leaves the
 maximum. Scores are rounded to hundredths so that reports and the CSV agree and a re-run gives the
 same numbers.
@@ -67,7 +68,10 @@ def _unique(messages: list[Message]) -> list[Message]:
 def _share(results: list[TestOutcome]) -> tuple[float, bool]:
     """(weighted share earned, whether incidental tests were withheld)."""
     core = [r for r in results if not r.incidental]
-    core_ok = bool(core) and all(r.fraction > 0 for r in core)
+    # With no core test in this run (the public tests of `check` may hold only properties), the
+    # properties are all there is to go by; graded runs always hold the core (validate's
+    # all-zeros mutants make sure of it).
+    core_ok = all(r.fraction > 0 for r in core)
     withheld = any(r.incidental for r in results) and not core_ok
     total_weight = sum(r.weight for r in results)
     earned = sum(r.weight * r.fraction for r in results if core_ok or not r.incidental)

@@ -13,7 +13,7 @@ GRADER = Path(__file__).resolve().parents[1] / "grader"
 
 LAYERS = [
     {"grader", "grader.errors", "grader.messages", "grader.outcomes", "grader.options", "grader.stubs",
-     "grader.provided", "grader.limits"},
+     "grader.provided", "grader.limits", "grader.catalogue", "grader.ids"},
     {"grader.assignment"},
     {"grader.intake"},
     {"grader.jail"},
@@ -22,6 +22,7 @@ LAYERS = [
     {"grader.harness"},
     {"grader.report"},
     {"grader.grading"},
+    {"grader.fingerprint"},
     {"grader.pipeline", "grader.scorer", "grader.check", "grader.validate", "grader.export"},
     {"grader.cli", "grader.__main__"},
 ]
@@ -29,7 +30,9 @@ LAYERS = [
 
 def layer_of(module: str) -> int:
     parts = module.split(".")
-    for length in range(len(parts), 0, -1):
+    if module == "grader":
+        return 0
+    for length in range(len(parts), 1, -1):
         prefix = ".".join(parts[:length])
         for index, layer in enumerate(LAYERS):
             if prefix in layer:

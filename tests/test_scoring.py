@@ -37,8 +37,9 @@ def test_incidental_tests_count_only_when_the_core_passes():
     assert partly.score == round(4 * 2.5 / 4, 2)
 
 
-def test_a_question_of_incidental_tests_only_gives_nothing():
-    assert score_question(forward(), [outcome(1.0, 1, incidental=True)]).score == 0
+def test_without_core_tests_in_the_run_the_properties_count():
+    """`check` runs the public tests only: they may hold only properties of the question."""
+    assert score_question(forward(), [outcome(1.0, 1, incidental=True)]).score == 4
 
 
 def test_skipped_question_leaves_the_maximum():

@@ -1,4 +1,4 @@
-"""Catalogue entries for the comparison checks (compare.py, diagnose.py, gradients.py).
+"""Catalogue entries of the checks (grader/checks: compare, diagnose, gradients, expect, parameters).
 
 Every line a student sees after a failed comparison is one of these templates. They are kept to
 one line each: the first says what is wrong, the diagnoses say why it probably is, the rest show

@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-import grader.checks.check_messages  # noqa: F401  (registers the message keys used below)
+import grader.catalogue.checks  # noqa: F401  (registers the message keys used below)
 from grader.checks.diagnose import Case, run_diagnoses, shape_str
 from grader.checks.outcomes import CheckFailed
 from grader.messages import Message, msg

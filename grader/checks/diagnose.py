@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-import grader.checks.check_messages  # noqa: F401  (registers the message keys used below)
+import grader.catalogue.checks  # noqa: F401  (registers the message keys used below)
 from grader.messages import Message, msg
 
 __student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)

@@ -7,7 +7,12 @@ simple author shortcut) is reported as a plain failure without a student-facing 
 
 from __future__ import annotations
 
+import contextvars
+
 from grader.messages import Message
+
+# The notes of the test running now (set by the pytest plugin for each test).
+CURRENT_NOTES: contextvars.ContextVar[list | None] = contextvars.ContextVar("grader_notes", default=None)
 
 __student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
 
@@ -51,3 +56,11 @@ def partial(fraction: float, *messages: Message) -> None:
 
 def skip_question(*messages: Message) -> None:
     raise QuestionSkipped(*messages)
+
+
+def note(*messages: Message) -> None:
+    """Say something in the report whatever the test's result (a curve's summary, a convention
+    the student used that costs nothing)."""
+    notes = CURRENT_NOTES.get()
+    if notes is not None:
+        notes.extend(messages)

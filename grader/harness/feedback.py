@@ -13,7 +13,7 @@ import types
 from pathlib import Path
 
 from grader.checks.outcomes import CheckFailed, PartialCredit, QuestionSkipped
-from grader.errors import HarnessError, StudentError, StudentTimeout, WorkerDied
+from grader.errors import BudgetExhausted, HarnessError, StudentError, StudentTimeout, WorkerDied
 from grader.messages import Message, msg, text
 
 GRADER_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -35,6 +35,9 @@ def explain(exc: BaseException | None, tb: types.TracebackType | None = None) ->
         return exc.messages or [text("wrong result", "résultat incorrect")], False
     if isinstance(exc, NotGradable):
         return [exc.message], False
+    if isinstance(exc, BudgetExhausted):
+        scope = text("test", "test") if exc.scope == "test" else text("submission", "rendu")
+        return [msg("budget_exhausted", scope=scope, seconds=exc.seconds)], False
     if isinstance(exc, StudentTimeout):
         return [msg("student_timeout", function="your code", seconds=exc.seconds)], False
     if isinstance(exc, WorkerDied):

@@ -25,13 +25,13 @@ from typing import Any, Callable
 import pytest
 
 from grader.assignment import Assignment, Question
-from grader.checks.outcomes import CheckFailed, PartialCredit, QuestionSkipped
+from grader.checks.outcomes import CURRENT_NOTES, CheckFailed, PartialCredit, QuestionSkipped
 from grader.errors import HarnessError, StudentError, StudentTimeout, WorkerDied
 from grader.harness.feedback import NotGradable, about_the_whole_file, explain
 from grader.harness.hypothesis_notes import falsifying_example
-from grader.harness.student import Student
+from grader.harness.student import Student, nothing_to_grade
 from grader.intake import PreparedSubmission
-from grader.jail.session import Jail, JobSpec, Session
+from grader.jail.session import Budget, Jail, JobSpec, Session
 from grader.messages import msg
 from grader.outcomes import TestOutcome
 
@@ -91,6 +91,8 @@ class GraderPlugin:
         self.collection_errors: list[str] = []
         self.limits = assignment.limits.jail(call_timeout)
         self.per_student_cache = PerStudent()
+        self.budget = Budget("submission", assignment.limits.submission_seconds)
+        self.notes: dict[str, list] = {}     # nodeid -> messages said whatever the test's result
 
     # -- collection ------------------------------------------------------------------------------
 
@@ -153,11 +155,16 @@ class GraderPlugin:
         return self.per_student_cache
 
     @pytest.fixture
-    def data_path(self) -> Callable[[str], Path | None]:
-        def find(name: str) -> Path | None:
-            if name not in self.spec.data:
+    def data_path(self) -> Callable[..., Path | None]:
+        """data_path(name): the instructor's `--data name=PATH`, or None; with required=True a
+        missing setting skips the question ("not graded here", out of the maximum)."""
+        def find(name: str, required: bool = False) -> Path | None:
+            spec = self.spec.data.get(name)
+            if spec is None:
                 raise HarnessError(f"data set {name!r} is not declared in [data] of the manifest")
             value = self.data.get(name)
+            if not value and required:
+                raise QuestionSkipped(msg("data_not_configured", name=name, description=spec.description or name))
             return Path(value) if value else None
         return find
 
@@ -166,11 +173,13 @@ class GraderPlugin:
         question = self.question_of(request.node)
         blocking = [self.prepared.fatal[f] for f in question.files if f in self.prepared.fatal]
         if blocking and len(blocking) == len(question.files):
+            if len(question.forms) > 1:
+                raise CheckFailed(nothing_to_grade(question), *blocking)
             raise NotGradable(blocking[0])
         seed = int.from_bytes(hashlib.sha256(f"{self.seed}:{request.node.nodeid}".encode()).digest()[:4], "big")
         job = JobSpec(submission_dir=str(self.prepared.dir), limits=self.limits,
                       hidden_paths=self.hidden_paths, seed=seed)
-        session = Session(self.jail, job)
+        session = Session(self.jail, job, Budget("test", self.spec.limits.test_seconds, self.budget))
         yield session
         session.close()
 
@@ -178,8 +187,15 @@ class GraderPlugin:
     def student(self, session: Session, request: pytest.FixtureRequest) -> Student:
         question = self.question_of(request.node)
         uses = request.node.get_closest_marker("uses")
-        return Student(session, question, self.spec, self.prepared.fatal, self.prepared.classes,
-                       tuple(uses.args) if uses else None).require()
+        student = Student(session, question, self.spec, self.prepared.fatal, self.prepared.classes,
+                          tuple(uses.args) if uses else None).require()
+        if student.form == "function":
+            for function in question.functions:
+                alias = student.used_alias(function.name)
+                if alias is not None:
+                    self.notes.setdefault(request.node.nodeid, []).append(
+                        msg("graded_under_alias", function=function.name, alias=alias))
+        return student
 
     @pytest.fixture
     def reference(self, request: pytest.FixtureRequest):
@@ -205,6 +221,14 @@ class GraderPlugin:
     # -- outcomes --------------------------------------------------------------------------------
 
     @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
+        token = CURRENT_NOTES.set(self.notes.setdefault(item.nodeid, []))
+        try:
+            yield
+        finally:
+            CURRENT_NOTES.reset(token)
+
+    @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
         report = outcome.get_result()
@@ -224,11 +248,14 @@ class GraderPlugin:
         base = TestOutcome(item.nodeid, question.id, weight, 1.0, public=public,
                            seconds=float(getattr(report, "duration", 0.0)),
                            incidental=item.get_closest_marker("incidental") is not None)
+        notes = self.notes.get(item.nodeid, [])
         if report.passed:
+            base.messages = list(notes)
             return base
         base.fraction = 0.0
         if report.skipped:
-            base.messages.append(msg("not_graded", reason=str(getattr(report, "longrepr", ""))[-300:]))
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
+            base.messages = [*notes, msg("not_graded", reason=str(reason).removeprefix("Skipped: ")[-300:])]
             return base
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, StudentError):
@@ -245,6 +272,7 @@ class GraderPlugin:
         else:
             base.messages = [msg("test_failed", test=_test_title(item), reason=m) for m in messages]
         base.messages += falsifying_example(exc, set(getattr(item, "fixturenames", ())))
+        base.messages[:0] = notes
         base.harness_error = harness
         return base
 

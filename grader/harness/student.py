@@ -25,6 +25,12 @@ from grader.messages import Message, msg
 __student_facing__ = True
 
 
+def nothing_to_grade(question: Question) -> Message:
+    """Neither form of an either-form question can be graded."""
+    names = ", ".join(f.name for f in question.functions) or ", ".join(question.classes)
+    return msg("nothing_to_grade", functions=names, file=question.file, script=question.script)
+
+
 class Student:
     def __init__(self, session: Session, question: Question, assignment: Assignment, fatal: dict[str, Message],
                  classes: dict[str, dict], uses: tuple[str, ...] | None = None) -> None:
@@ -64,7 +70,7 @@ class Student:
             except StudentError as exc:
                 return msg("import_failed", file=self._question.file, error=exc.summary())
             for name in functions:
-                top = name.split(".")[0]
+                top = self._resolve(name.split(".")[0], names)
                 if top not in names:
                     return msg("missing_function", function=name, file=self._question.file)
                 if names[top].get("stub"):
@@ -104,7 +110,7 @@ class Student:
         if "script" in forms and self._question.script not in self._fatal:
             return "script"
         if "script" in forms:
-            raise CheckFailed(problem, self._fatal[self._question.script])
+            raise CheckFailed(nothing_to_grade(self._question), problem, self._fatal[self._question.script])
         if problem is self._fatal.get(self._question.file):
             raise NotGradable(problem)
         raise CheckFailed(problem)
@@ -124,13 +130,33 @@ class Student:
             names = self._module.describe()
         except StudentError:
             return False
+        name = self._resolve(name, names)
         return name in names and not names[name].get("stub")
 
     # -- calling it -----------------------------------------------------------------------------
 
+    def _resolve(self, name: str, names: dict) -> str:
+        """The student's name for function `name`: the handout's, or an alias the manifest accepts."""
+        for candidate in self._assignment.function_names(name):
+            if candidate in names and not names[candidate].get("stub"):
+                return candidate
+        return name
+
+    def used_alias(self, name: str) -> str | None:
+        """The alias under which function `name` is graded, if it is not the handout's name."""
+        if name not in self._assignment.function_aliases or self._question.file in self._fatal:
+            return None
+        resolved = self._resolve(name, self._module.describe())
+        return resolved if resolved != name else None
+
     def __getattr__(self, name: str) -> RemoteCallable:
         if name.startswith("_"):
             raise AttributeError(name)
+        if name in self._assignment.function_aliases and self._question.file not in self._fatal:
+            try:
+                name = self._resolve(name, self._module.describe())
+            except StudentError:
+                pass   # the call itself reports the import error
         return getattr(self._module, name)
 
     def cls(self, name: str) -> RemoteObject:

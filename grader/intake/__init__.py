@@ -19,7 +19,7 @@ and guard.py (size caps, time limit, a report when the intake fails), messages.p
 catalogue).
 """
 
-from grader.intake import messages as _messages  # noqa: F401  (registers the message keys)
+import grader.catalogue  # noqa: F401  (registers the message keys)
 from grader.intake.discover import ReportNameCollision, check_report_names, discover
 from grader.intake.guard import IntakeFailed, failure_summary, intake_failed, prepare_bounded
 from grader.intake.model import Origin, PreparedSubmission, SubmissionSource

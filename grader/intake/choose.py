@@ -39,6 +39,9 @@ TIER_COUNT = 2      # same number of positional parameters
 TIER_DEFAULTS = 1   # callable with that many arguments thanks to defaults / *args
 TIER_NAME = 0       # same name only
 
+# Applied to the text of blocks that do not parse (student text, see limits.py): linear, since each
+# repetition is followed by a character it cannot match and `[^)]*\)?` never gives anything back;
+# matches do not overlap, so a parameter list running to the end of the text is read once.
 _DEF_LINE = re.compile(r"^(async\s+)?def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)?", re.MULTILINE)
 _CLASS_LINE = re.compile(r"^class\s+([A-Za-z_]\w*)", re.MULTILINE)
 

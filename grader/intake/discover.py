@@ -44,7 +44,7 @@ from grader.errors import HarnessError, SubmissionError
 from grader.messages import Message, msg
 from grader.intake import archives, limits
 from grader.intake.model import SubmissionSource
-from grader.report.model import report_key, report_stem
+from grader.ids import report_key, report_stem
 
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
 MOODLE_FLAT = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)$")
@@ -179,7 +179,10 @@ def discover(path: Path, workdir: Path) -> tuple[list[SubmissionSource], list[Me
             notes.extend(archives.extract_nested(dest, archives.student_budget()))
         except Exception as exc:  # noqa: BLE001 - one student's files must not stop the batch
             notes.append(msg("intake_discover_failed", error=f"{type(exc).__name__}: {exc}"[:300]))
-            dest.mkdir(exist_ok=True)
+            try:
+                dest.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass            # prepare_bounded reports the failure without reading the folder
         sources.append(SubmissionSource(student_id=student_id, path=dest, display_name=student.display_name,
                                         moodle_id=student.moodle_id, notes=tuple(notes)))
     return sources, messages

@@ -90,7 +90,7 @@ def failed_submission(source: SubmissionSource, assignment: Assignment, dest: Pa
         shutil.rmtree(dest)                 # ours: _check_dest ran before the intake started
     dest.mkdir(parents=True)
     clean = _printable_source(source)
-    message = msg(FAILED, reason=reason)
+    message = msg(FAILED, reason=_printable(reason))
     prepared = PreparedSubmission(clean, dest, {}, {}, list(clean.notes), {})
     text = message.render("en")
     for spec in assignment.files:

@@ -21,7 +21,7 @@ STATE_VERSION = 1
 
 @dataclass(frozen=True)
 class SubmissionSource:
-    student_id: str            # folder name (Moodle: "Firstname_Lastname_12345", slugified, ASCII-safe)
+    student_id: str            # the folder name, exactly (Moodle: "Firstname_Lastname_12345"); files: report_stem(id)
     path: Path                 # folder holding the student's files (extracted when from an archive)
     display_name: str | None = None   # Moodle "Firstname Lastname"
     moodle_id: str | None = None      # Moodle participant id "12345"

@@ -35,8 +35,8 @@ from grader.intake.choose import TIER_NAME, Choice, DefInfo, choose, collect_def
 from grader.intake.diagnose import cell_syntax_note, python2_names, syntax_message
 from grader.intake.imports import STANDIN_MODULE, Usage, plan_imports
 from grader.intake.model import STATE_FILE, LineRun, Origin, PreparedSubmission, SubmissionSource
-from grader.intake.resolve import rank_candidates
-from grader.intake.sources import SourceFile, read_source, source_from_cell_text
+from grader.intake.resolve import explain_choice, rank_candidates
+from grader.intake.sources import SourceFile, is_checkpoint_copy, read_source, source_from_cell_text
 from grader.intake.strip import DROP, KEEP_IMPORT, Stmt, classify_blocks
 
 MAX_COPY_BYTES = 50 << 20
@@ -66,6 +66,7 @@ class _Intake:
         self.needs_standin = False
         self.pending_imports: list[tuple[set[str], str]] = []     # (imported roots, importing file)
         self.written_modules: set[str] = set()
+        self.checkpoints: list[tuple[str, Path]] = []      # .ipynb_checkpoints/ copies: candidates only
         self.written_paths: set[str] = set()                # prepared files written by strip_to
 
     # --- notes ------------------------------------------------------------------------------------
@@ -88,6 +89,9 @@ class _Intake:
         for path in sorted(root.rglob("*")) if root.is_dir() else []:
             rel = path.relative_to(root)
             if any(part in SKIP_DIRS or part.startswith(".") for part in rel.parts):
+                if is_checkpoint_copy(rel.as_posix(), SKIP_DIRS) and path.suffix.lower() in SOURCE_SUFFIXES \
+                        and path.is_file() and not path.is_symlink():
+                    self.checkpoints.append((rel.as_posix(), path))
                 continue
             if path.is_symlink() or not path.is_file():
                 continue
@@ -98,8 +102,8 @@ class _Intake:
             parts = Path(rel).parts
             if path.suffix == ".py" and stem.isidentifier():
                 self.provided.add(stem)
-                if len(parts) >= 2 and parts[0].isidentifier():
-                    self.provided.add(parts[0])   # a package (or namespace package) at the top
+                # Packages (or namespace packages): `from src.tp1 import …` from any folder above.
+                self.provided.update(p for p in parts[:-1] if p.isidentifier())
         for rel, path in self.files:
             if path.suffix.lower() in SOURCE_SUFFIXES:
                 self._add_source(read_source(path, rel, provides=lambda m: m in self.provided))
@@ -113,6 +117,12 @@ class _Intake:
                     self.student_modules.setdefault(stem, []).insert(0, module)
                     self._index(module)
                     self.note(msg("intake_writefile", file=name, notebook=source.rel))
+        for rel, path in self.checkpoints:
+            # Jupyter's autosave copies compete for a manifest file (resolve ranks them after any
+            # real file that fills a graded function in); never copied, never a module of their own.
+            source = read_source(path, rel, provides=lambda m: m in self.provided)
+            self.sources[rel] = source
+            self._index(source)
 
     def _add_source(self, source: SourceFile) -> None:
         self.sources[source.rel] = source
@@ -155,12 +165,8 @@ class _Intake:
             self.fatal(spec, msg("intake_missing_file", file=spec.name, found=found or "-"))
             return None
         chosen = candidates[0]
-        others = [c for c in candidates[1:] if c.score[2] > 0 or c.rank > 0]
-        if others:
-            self.note(msg("intake_file_chosen", file=spec.name, used=chosen.source.rel,
-                          others=", ".join(c.source.rel for c in others)))
-        elif chosen.source.rel != spec.name:
-            self.note(msg("intake_file_renamed", file=spec.name, used=chosen.source.rel))
+        for note in explain_choice(spec, candidates):    # which file, and why the others were not
+            self.note(note)
         self.prepared.modules[spec.name] = chosen.source.rel
         return chosen.source
 
@@ -198,6 +204,23 @@ class _Intake:
         self.write_module(spec.name, built)
         self.pending_imports.append((built.imported_roots, source.rel))
         self.record_choices(spec, source, choices)
+        self.alias_renamed(spec, source)
+
+    def alias_renamed(self, spec: FileSpec, source: SourceFile) -> None:
+        """A renamed file (classes.py graded as tp1.py) that the student's other files import by its
+        own name: that name is the prepared module itself, so there is one copy of each class."""
+        original = Path(source.rel)
+        if source.kind != "py" or original.stem == spec.module or not original.stem.isidentifier():
+            return
+        alias = original.as_posix()
+        text = (f"# Prepared by the grader's intake: {alias} was graded as {spec.name}; importing it\n"
+                f"# gives that same module.\nimport sys as _sys\nimport {spec.module} as _graded\n"
+                f"_sys.modules[__name__] = _graded\n")
+        target = self.dest / alias
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        self.written_modules.add(original.stem)
+        self.written_paths.add(alias)
 
     def record_choices(self, spec: FileSpec, source: SourceFile, choices: dict[str, Choice]) -> None:
         for question in self.assignment.questions.values():
@@ -314,7 +337,9 @@ class _Intake:
                         if info.stmt is None or not isinstance(info.stmt.node, ast.ClassDef):
                             continue
                         manifest_file = chosen_for.get(rel)
-                        key = (info.stub, manifest_file is None, rank, len(Path(rel).parts), rel, -info.line)
+                        checkpoint = is_checkpoint_copy(rel, SKIP_DIRS)   # Jupyter's autosave: last resort
+                        key = (info.stub, checkpoint, manifest_file is None, rank, len(Path(rel).parts), rel,
+                               -info.line)
                         candidates.append((key, rel, info, manifest_file, source))
             if not candidates:
                 continue

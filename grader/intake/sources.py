@@ -20,7 +20,7 @@ import io
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, Iterable
 
 from grader.messages import Message, msg
 from grader.intake import limits, notebooks
@@ -120,9 +120,12 @@ class SourceFile:
         return False
 
 
-def is_checkpoint_copy(rel: str) -> bool:
+def is_checkpoint_copy(rel: str, skip_dirs: Iterable[str] = ()) -> bool:
+    """A file inside `.ipynb_checkpoints/`, and in no other hidden folder or one of `skip_dirs`."""
     parts = PurePosixPath(rel.split("#")[0]).parts
-    return CHECKPOINT_DIR in parts[:-1]
+    if CHECKPOINT_DIR not in parts[:-1] or parts[-1].startswith("."):
+        return False
+    return not any(p != CHECKPOINT_DIR and (p in skip_dirs or p.startswith(".")) for p in parts[:-1])
 
 
 def checkpoint_original(rel: str) -> str:

@@ -29,7 +29,7 @@ import types
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from grader.errors import HarnessError, StudentError, StudentTimeout, WorkerDied
+from grader.errors import BudgetExhausted, HarnessError, StudentError, StudentTimeout, WorkerDied
 from grader.jail import protocol
 from grader.jail.protocol import HandleInfo
 from grader.jail.sandbox import Limits
@@ -230,15 +230,43 @@ class WorkerConnection:
             self.pidfd = None
 
 
+class Budget:
+    """Seconds of student code a scope may use (one test, or the whole submission): every request
+    is charged the time spent waiting for the worker; the grader's own work is not counted."""
+
+    def __init__(self, scope: str, seconds: float, parent: "Budget | None" = None) -> None:
+        self.scope = scope
+        self.seconds = float(seconds)
+        self.spent = 0.0
+        self.parent = parent
+
+    def remaining(self) -> float:
+        own = self.seconds - self.spent
+        return own if self.parent is None else min(own, self.parent.remaining())
+
+    def charge(self, seconds: float) -> None:
+        self.spent += seconds
+        if self.parent is not None:
+            self.parent.charge(seconds)
+
+    def exhausted(self) -> BudgetExhausted | None:
+        if self.parent is not None and self.parent.exhausted() is not None:
+            return self.parent.exhausted()
+        return BudgetExhausted(self.scope, self.seconds) if self.spent >= self.seconds else None
+
+
 class Session:
     """The student's code for one test: a worker started on first use, replaced after a crash.
 
     Every operation is one `request`; the proxies below only build requests and decode replies.
+    With a `budget`, once it is spent every later request fails at once (BudgetExhausted): a failing
+    test stops shrinking, and the submission's other tests say why they were not run.
     """
 
-    def __init__(self, jail: Jail, job: JobSpec) -> None:
+    def __init__(self, jail: Jail, job: JobSpec, budget: Budget | None = None) -> None:
         self.jail = jail
         self.job = job
+        self.budget = budget
         self._worker: WorkerConnection | None = None
         self._sticky: BaseException | None = None
         self.workers_started = 0
@@ -253,12 +281,27 @@ class Session:
 
     def request(self, op: str, timeout: float | None = None, **fields: Any) -> Any:
         """Send one operation (see grader.jail.worker.OPERATIONS) and return its decoded reply."""
+        if self.budget is not None:
+            spent = self.budget.exhausted()
+            if spent is not None:
+                self._sticky = spent
+                raise spent
         worker = self.worker()
+        started = time.monotonic()
+        limit = self.job.limits.call_timeout if timeout is None else timeout
+        if self.budget is not None:
+            limit = max(0.05, min(limit, self.budget.remaining()))
         try:
-            reply = worker.request({"op": op, **fields}, timeout)
+            reply = worker.request({"op": op, **fields}, limit)
         except StudentTimeout as exc:
             self._sticky = exc
-            raise
+            if self.budget is not None:
+                self.budget.charge(time.monotonic() - started)
+                self._sticky = self.budget.exhausted() or exc
+            raise self._sticky from None
+        finally:
+            if self.budget is not None and self._sticky is None:
+                self.budget.charge(time.monotonic() - started)
         return protocol.decode(reply, make_handle=lambda info: RemoteObject(self, info))
 
     # -- what tests and drivers use ------------------------------------------------------------

@@ -193,6 +193,11 @@ class Worker:
         if name in self.modules:
             return self.modules[name]
         path = os.path.join(self.work_dir, name + ".py")
+        loaded = sys.modules.get(name)
+        if loaded is not None and os.path.realpath(getattr(loaded, "__file__", None) or "/").startswith(self.work_dir + os.sep):
+            # already imported by the student's own code: the same module object, not a second copy
+            self.modules[name] = loaded
+            return loaded
         if "." not in name and os.path.isfile(path):
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
@@ -282,7 +287,7 @@ class Worker:
         try:
             passed = bool(torch.autograd.gradcheck(function.apply, inputs, raise_exception=True, **options))
             verdict = {"passed": passed, "error": None}
-        except torch.autograd.gradcheck.GradcheckError as exc:
+        except torch.autograd.GradcheckError as exc:
             verdict = {"passed": False, "error": str(exc)[:MAX_MESSAGE]}
         except Exception as exc:  # the student's forward or backward raised
             verdict = {"passed": False, "error": f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE],

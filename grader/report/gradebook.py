@@ -14,9 +14,12 @@ from pathlib import Path
 from grader.report.model import write_atomically
 
 
-def build(out_dir: Path, question_ids: list[str]) -> Path:
+def build(out_dir: Path, question_ids: list[str], stems: list[str] | None = None) -> Path:
+    """`stems`: the reports of this batch (graded now or kept from a resumed run); other JSON files
+    in the folder (an older batch's students, anything else) are not counted."""
     rows = []
-    for path in sorted(out_dir.glob("*.json")):
+    paths = sorted(out_dir.glob("*.json")) if stems is None else [out_dir / f"{stem}.json" for stem in sorted(stems)]
+    for path in paths:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
@@ -30,8 +33,15 @@ def build(out_dir: Path, question_ids: list[str]) -> Path:
     for data in rows:
         questions = data["questions"]
         writer.writerow([data["student"], data.get("student_name") or "", data.get("moodle_id") or "",
-                         *[questions.get(q, {}).get("score", "") for q in question_ids],
+                         *[_cell(questions.get(q, {})) for q in question_ids],
                          data["score"], data["max_score"]])
     target = out_dir / "grades.csv"
+    # (a skipped question reads "skipped": not graded here, never a silent 0)
     write_atomically(target, buffer.getvalue())
     return target
+
+
+def _cell(question: dict) -> object:
+    if question.get("skipped"):
+        return "skipped"
+    return question.get("score", "")

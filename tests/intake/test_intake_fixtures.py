@@ -209,6 +209,11 @@ CASES = [
          {"tp_nn": ("init_params", "forward")}),
     Case("notebook_broken_cell", only("tp_nn.py"), ("intake_cell_syntax_error",), "", check_broken_cell,
          "cells with a syntax error and a Python 2 print", {"tp_nn": ("init_params", "forward")}),
+    Case("hostile_heading", only("tp_nn.py"), ("intake_cell_syntax_error", "intake_skipped_toplevel"), TRAIN_STEP,
+         None, "12 kB heading and bold lines, 6,000 escaped quotes, code nested too deep"),
+    Case("python2_beside_python3", only("tp_nn.py"), ("intake_file_chosen",), TRAIN_STEP,
+         lambda p, r: p.modules["tp_nn.py"] == "mlp_py3.py" or pytest.fail(str(p.modules)),
+         "tp_nn.py in Python 2 beside mlp_py3.py, the same functions in Python 3"),
 ]
 
 RESULTS: dict[str, tuple[str, str, bool]] = {}

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from grader.intake import ReportNameCollision, check_report_names, discover, intake_failed, prepare_bounded
 from grader.intake.archives import clean_name
-from grader.report.model import REPORT_STEM_MAX_BYTES, report_key, report_stem, student_id_from_stem
+from grader.ids import REPORT_STEM_MAX_BYTES, report_key, report_stem, student_id_from_stem
 from intake_helpers import MOODLE, demo_assignment, probe
 
 discover_module = importlib.import_module("grader.intake.discover")

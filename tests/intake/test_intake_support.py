@@ -11,7 +11,7 @@ import pytest
 
 from grader.errors import HarnessError
 from grader.intake import Origin, PreparedSubmission, SubmissionSource, prepare
-from grader.intake.messages import INTAKE_MESSAGES
+from grader.catalogue.intake import INTAKE_MESSAGES
 from grader.intake.model import LineRun
 from grader.messages import msg
 from intake_helpers import STUDENTS, copy_fixture, demo_assignment, probe
