@@ -180,6 +180,9 @@ class GraderPlugin:
         job = JobSpec(submission_dir=str(self.prepared.dir), limits=self.limits,
                       hidden_paths=self.hidden_paths, seed=seed)
         session = Session(self.jail, job, Budget("test", self.spec.limits.test_seconds, self.budget))
+        if question.classes and "student" not in request.fixturenames:
+            # a test that drives the student's classes through a driver only: the same gate
+            Student(session, question, self.spec, self.prepared.fatal, self.prepared.classes).require()
         yield session
         session.close()
 

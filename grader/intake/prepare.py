@@ -40,6 +40,7 @@ from grader.intake.sources import SourceFile, is_checkpoint_copy, read_source, s
 from grader.intake.strip import DROP, KEEP_IMPORT, Stmt, classify_blocks
 
 MAX_COPY_BYTES = 50 << 20
+MAX_TOTAL_COPY_BYTES = 128 << 20        # a worker copies at most min(4 x file size limit, disk) = 256 MiB
 CLASS_INDEX = ".grader-classes.json"     # read by the worker (grader.jail.worker.CLASS_INDEX)
 SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".svn", ".hg", ".idea", ".vscode",
              "node_modules", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
@@ -210,8 +211,9 @@ class _Intake:
         """A renamed file (classes.py graded as tp1.py) that the student's other files import by its
         own name: that name is the prepared module itself, so there is one copy of each class."""
         original = Path(source.rel)
-        if source.kind != "py" or original.stem == spec.module or not original.stem.isidentifier():
-            return
+        if source.kind != "py" or original.stem == spec.module or not original.stem.isidentifier() \
+                or len(original.parts) != 1:
+            return   # a package's file keeps its own prepared copy (find_classes), at its own path
         alias = original.as_posix()
         text = (f"# Prepared by the grader's intake: {alias} was graded as {spec.name}; importing it\n"
                 f"# gives that same module.\nimport sys as _sys\nimport {spec.module} as _graded\n"
@@ -338,8 +340,10 @@ class _Intake:
                             continue
                         manifest_file = chosen_for.get(rel)
                         checkpoint = is_checkpoint_copy(rel, SKIP_DIRS)   # Jupyter's autosave: last resort
-                        key = (info.stub, checkpoint, manifest_file is None, rank, len(Path(rel).parts), rel,
-                               -info.line)
+                        # A file at the top that stands for a manifest module is that module; a
+                        # package's file is imported at its own path (its relative imports work).
+                        at_top = manifest_file is not None and len(Path(rel.split("#")[0]).parts) == 1
+                        key = (info.stub, checkpoint, not at_top, rank, len(Path(rel).parts), rel, -info.line)
                         candidates.append((key, rel, info, manifest_file, source))
             if not candidates:
                 continue
@@ -361,7 +365,7 @@ class _Intake:
 
     def class_module(self, rel: str, manifest_file: str | None) -> str | None:
         """The importable name of the prepared module holding `rel`'s definitions."""
-        if manifest_file is not None:
+        if manifest_file is not None and len(Path(rel.split("#")[0]).parts) == 1:
             return None if manifest_file in self.prepared.fatal else Path(manifest_file).stem
         source = self._source_for(rel)
         if source is None or source.problem is not None or source.broken_blocks():
@@ -415,12 +419,19 @@ class _Intake:
             shutil.copyfile(inspect.getfile(standin), self.dest / f"{STANDIN_MODULE}.py")
 
     def copy_files(self) -> None:
-        """The student's files as handed in, so that data files are where the code expects them."""
-        for rel, path in self.files:
+        """The student's files as handed in, so that data files are where the code expects them.
+
+        Code first, then the other files from the smallest, within MAX_TOTAL_COPY_BYTES (below what a
+        worker's job folder holds, so the worker's copy never drops a file): a large data file is
+        skipped with a note, never the graded code."""
+        total = 0
+        order = sorted(self.files, key=lambda f: (f[1].suffix.lower() not in SOURCE_SUFFIXES, f[1].stat().st_size, f[0]))
+        for rel, path in order:
             size = path.stat().st_size
-            if size > MAX_COPY_BYTES:
+            if size > MAX_COPY_BYTES or total + size > MAX_TOTAL_COPY_BYTES:
                 self.note(msg("intake_large_file_skipped", file=rel, size_mb=round(size / (1 << 20))))
                 continue
+            total += size
             target = self.dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)

@@ -126,7 +126,17 @@ class StudentCode:
         return self._worker.find_class(name)
 
     def function(self, name: str, module: str | None = None) -> Any:
-        return getattr(self._worker.load(module or self._worker.default_module), name)
+        """A function of `module` (default: the question's file), else of the student's modules
+        that define the classes (a split submission keeps SGD in Network.py)."""
+        if module is not None:
+            return getattr(self._worker.load(module), name)
+        places = [self._worker.default_module] if self._worker.default_module else []
+        places += [entry["module"] for entry in self._worker.class_index.values()]
+        for place in dict.fromkeys(places):
+            found = getattr(self._worker.load(place), name, None)
+            if callable(found):
+                return found
+        raise LookupError(f"no function {name} in the submission")
 
     def __getitem__(self, name: str) -> types.ModuleType:   # drivers written as modules["tp_nn"]
         return self._worker.load(name)
