@@ -70,13 +70,7 @@ def test_no_grader_error(batch):
     assert result.harness_errors == 0, [r.harness_errors for r in result.reports if r.harness_errors]
 
 
-# Engine gap (intake): a script's `from src.tp1 import ...` (the module prepared as tp1.py at the top of
-# the folder) is taken for an absent module and replaced by a stand-in, so dave's scripts fail.
-ENGINE_GAPS = {"dave_subfolder": "intake replaces `from src.tp1 import ...` by a stand-in (src.tp1 'not available')"}
-
-
-@pytest.mark.parametrize("student", [pytest.param(s, marks=pytest.mark.xfail(reason=ENGINE_GAPS[s], strict=True))
-                                     if s in ENGINE_GAPS else s for s in sorted(EXPECTED)])
+@pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_exact_scores(batch, student):
     _, out = batch
     assert scores(out, student) == {q: float(v) for q, v in EXPECTED[student].items()}

@@ -29,8 +29,26 @@ class NotGradable(Exception):
         super().__init__(message.render("en"))
 
 
+_KNOWN = (CheckFailed, PartialCredit, QuestionSkipped, NotGradable, StudentTimeout, WorkerDied, StudentError,
+          HarnessError)
+
+
+def unwrap(exc: BaseException | None) -> BaseException | None:
+    """The exception that matters inside a group (Hypothesis's FlakyFailure when the student's
+    code fails only after earlier examples, e.g. once its time budget is spent)."""
+    seen = 0
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions and seen < 10:
+        inner = [e for e in exc.exceptions if isinstance(unwrap(e), _KNOWN)]
+        exc = unwrap(inner[0]) if inner else exc.exceptions[0]
+        seen += 1
+    return exc
+
+
 def explain(exc: BaseException | None, tb: types.TracebackType | None = None) -> tuple[list[Message], bool]:
     """Feedback for an exception that ended a test, and whether it is the grader's fault."""
+    if isinstance(exc, BaseExceptionGroup):
+        exc = unwrap(exc)
+        tb = exc.__traceback__ if exc is not None else None
     if isinstance(exc, (CheckFailed, PartialCredit, QuestionSkipped)):
         return exc.messages or [text("wrong result", "résultat incorrect")], False
     if isinstance(exc, NotGradable):

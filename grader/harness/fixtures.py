@@ -27,7 +27,7 @@ import pytest
 from grader.assignment import Assignment, Question
 from grader.checks.outcomes import CURRENT_NOTES, CheckFailed, PartialCredit, QuestionSkipped
 from grader.errors import HarnessError, StudentError, StudentTimeout, WorkerDied
-from grader.harness.feedback import NotGradable, about_the_whole_file, explain
+from grader.harness.feedback import NotGradable, about_the_whole_file, explain, unwrap
 from grader.harness.hypothesis_notes import falsifying_example
 from grader.harness.student import Student, nothing_to_grade
 from grader.intake import PreparedSubmission
@@ -260,10 +260,11 @@ class GraderPlugin:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
             base.messages = [*notes, msg("not_graded", reason=str(reason).removeprefix("Skipped: ")[-300:])]
             return base
-        exc = call.excinfo.value if call.excinfo else None
+        raw = call.excinfo.value if call.excinfo else None
+        exc = unwrap(raw)
         if isinstance(exc, StudentError):
             self._to_original_lines(exc)
-        messages, harness = explain(exc, call.excinfo.tb if call.excinfo else None)
+        messages, harness = explain(exc, call.excinfo.tb if call.excinfo and exc is raw else exc.__traceback__)
         if isinstance(exc, PartialCredit):
             base.fraction = exc.fraction
         if isinstance(exc, QuestionSkipped):
@@ -274,7 +275,7 @@ class GraderPlugin:
             base.messages = list(messages)  # said once per question, not once per test
         else:
             base.messages = [msg("test_failed", test=_test_title(item), reason=m) for m in messages]
-        base.messages += falsifying_example(exc, set(getattr(item, "fixturenames", ())))
+        base.messages += falsifying_example(raw, set(getattr(item, "fixturenames", ())))
         base.messages[:0] = notes
         base.harness_error = harness
         return base

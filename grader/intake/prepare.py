@@ -42,6 +42,7 @@ from grader.intake.strip import DROP, KEEP_IMPORT, Stmt, classify_blocks
 MAX_COPY_BYTES = 50 << 20
 MAX_TOTAL_COPY_BYTES = 128 << 20        # a worker copies at most min(4 x file size limit, disk) = 256 MiB
 CLASS_INDEX = ".grader-classes.json"     # read by the worker (grader.jail.worker.CLASS_INDEX)
+IMPORT_PATHS = ".grader-paths.json"      # likewise (grader.jail.worker.IMPORT_PATHS)
 SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".svn", ".hg", ".idea", ".vscode",
              "node_modules", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 SOURCE_SUFFIXES = (".py", ".ipynb")
@@ -409,6 +410,12 @@ class _Intake:
         self.written_paths.add(target)
         self.pending_imports.append((built.imported_roots, source.rel))
 
+    def import_paths(self) -> None:
+        """The folders the graded files came from (`student_tp1/` for student_tp1/tp1_descente.py):
+        the worker puts them on sys.path, so `from src.tp1 import …` works as it did for the student."""
+        folders = sorted({Path(rel.split("#")[0]).parent.as_posix() for rel in self.prepared.modules.values()} - {"."})
+        (self.dest / IMPORT_PATHS).write_text(json.dumps(folders, ensure_ascii=False), encoding="utf-8")
+
     def support_files(self) -> None:
         for module in sorted(self.helper_modules):
             if module in self.provided or module in self.written_modules:
@@ -458,6 +465,7 @@ def prepare(source: SubmissionSource, assignment: Assignment, dest: Path) -> Pre
     intake.find_classes()
     intake.student_helpers()
     intake.support_files()
+    intake.import_paths()
     intake.prepared.save()
     return intake.prepared
 

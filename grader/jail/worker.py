@@ -32,6 +32,7 @@ from grader.stubs import is_stub_source
 
 MAX_MESSAGE = 4000
 CLASS_INDEX = ".grader-classes.json"   # written by intake: canonical name -> {"module", "name"}
+IMPORT_PATHS = ".grader-paths.json"    # written by intake: the folders the graded files came from
 MAX_PARAMETERS = 256                   # arrays listed by "parameters" (a student's object may hold many)
 
 
@@ -154,6 +155,9 @@ class Worker:
         self.input_answers: list[str] = []
         self.default_module = ""
         self.class_index = _read_class_index(self.work_dir)
+        for folder in _read_import_paths(self.work_dir):
+            if folder not in sys.path:
+                sys.path.append(folder)
 
     # -- values ------------------------------------------------------------------------------
 
@@ -417,6 +421,20 @@ def _read_class_index(work_dir: str) -> dict[str, dict]:
     except (OSError, ValueError):
         return {}
     return {str(k): v for k, v in data.items() if isinstance(v, dict) and "module" in v and "name" in v}
+
+
+def _read_import_paths(work_dir: str) -> list[str]:
+    try:
+        with open(os.path.join(work_dir, IMPORT_PATHS), encoding="utf-8") as handle:
+            folders = json.load(handle)
+    except (OSError, ValueError):
+        return []
+    found = []
+    for folder in folders if isinstance(folders, list) else []:
+        path = os.path.realpath(os.path.join(work_dir, str(folder)))
+        if path.startswith(work_dir + os.sep) and os.path.isdir(path):
+            found.append(path)
+    return found
 
 
 def _is_array(value: Any) -> bool:

@@ -49,3 +49,11 @@ def test_student_errors_and_timeouts_become_feedback():
     assert not harness and "ZeroDivisionError" in messages[0].render("en")
     messages, harness = explain(StudentTimeout(3))
     assert not harness and "3 s" in messages[0].render("en")
+
+
+def test_an_exception_group_is_explained_by_what_it_holds():
+    """Hypothesis wraps a failure that appears only after earlier examples in FlakyFailure: the
+    student reads the cause, never our paths."""
+    group = ExceptionGroup("Inconsistent results from replaying /work/main/grader/x.py", [StudentTimeout(2)])
+    messages, harness = explain(group)
+    assert not harness and "2 s" in messages[0].render("en") and "grader" not in messages[0].render("en")
