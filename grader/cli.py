@@ -122,7 +122,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     assignment = resolve_assignment(args.assignment)
     ok = validate(assignment, lang=args.lang, workers=args.workers, max_examples=args.max_examples,
-                  repeat=args.repeat)
+                  repeat=args.repeat, data=_data_settings(assignment, args.data))
     return 0 if ok else 1
 
 

@@ -119,7 +119,8 @@ def build_mutant(assignment: Assignment, mutant: Mutant, dest: Path) -> None:
 
 
 def _lost(report: StudentReport) -> list[str]:
-    return [qid for qid, q in report.questions.items() if q.score < q.max_score]
+    """Questions that lost points (a question not graded here, e.g. without its data, lost none)."""
+    return [qid for qid, q in report.questions.items() if q.score < q.max_score and not q.skipped]
 
 
 def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: list[Mutant],
@@ -156,7 +157,7 @@ def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: li
 
 
 def validate(assignment: Assignment, *, lang: str = "en", workers: int = 2, verbose: bool = True,
-             max_examples: int = 10, repeat: int = 0) -> bool:
+             max_examples: int = 10, repeat: int = 0, data: dict[str, str] | None = None) -> bool:
     mutants = load_mutants(assignment)
     variants = load_variants(assignment)
     with tempfile.TemporaryDirectory(prefix=f"validate-{assignment.id}-") as tmp:
@@ -168,7 +169,7 @@ def validate(assignment: Assignment, *, lang: str = "en", workers: int = 2, verb
         for mutant in mutants:
             build_mutant(assignment, mutant, subs / f"mutant_{mutant.name}")
         batch = run_batch(assignment, subs, Path(tmp) / "out",
-                          Options(workers=workers, lang=lang, max_examples=max_examples))
+                          Options(workers=workers, lang=lang, max_examples=max_examples, data=dict(data or {})))
         reports = {r.student: r for r in batch.reports}
         verdicts = judge(assignment, reports, mutants, variants)
         if verbose:
@@ -176,7 +177,7 @@ def validate(assignment: Assignment, *, lang: str = "en", workers: int = 2, verb
         ok = all(v.ok for v in verdicts) and len(mutants) >= 1
         if repeat > 0:
             false_fails = repeat_correct(assignment, subs, variants, Path(tmp), repeat, workers, lang,
-                                         max_examples)
+                                         max_examples, dict(data or {}))
             if verbose:
                 runs = repeat * (1 + len(variants))
                 print(f"  robustness: {runs} gradings of correct code with other seeds, "
@@ -188,7 +189,7 @@ def validate(assignment: Assignment, *, lang: str = "en", workers: int = 2, verb
 
 
 def repeat_correct(assignment: Assignment, subs: Path, variants: list[Mutant], tmp: Path, repeat: int,
-                   workers: int, lang: str, max_examples: int) -> list[str]:
+                   workers: int, lang: str, max_examples: int, data: dict[str, str] | None = None) -> list[str]:
     """Grade the reference and the correct variants `repeat` times with fresh seeds; list false fails."""
     copies = tmp / "repeat"
     names = ["reference", *[f"variant_{v.name}" for v in variants]]
@@ -196,7 +197,8 @@ def repeat_correct(assignment: Assignment, subs: Path, variants: list[Mutant], t
         for name in names:
             shutil.copytree(subs / name, copies / f"r{run:02d}_{name}")
     batch = run_batch(assignment, copies, tmp / "repeat-out",
-                      Options(workers=workers, lang=lang, max_examples=max_examples, seed=20261123))
+                      Options(workers=workers, lang=lang, max_examples=max_examples, seed=20261123,
+                              data=dict(data or {})))
     problems = []
     for report in batch.reports:
         for qid in _lost(report):

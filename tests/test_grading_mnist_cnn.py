@@ -44,12 +44,58 @@ EXPECTED = {
     # hardest_examples right, weight 4 of 6)
     "carol_slide_literal": but(reseau1=2.25, train_loop=1.14, corruption=2.0),
     "erin_cifar_no_step": but(cifar=0),
+    # mutants of the reference for the cifar question, which `grader validate` cannot grade (it is
+    # given no data set): see cifar_mutants below
+    "zz_mutant_cifar_constant": but(cifar=0),
+    "zz_mutant_cifar_shipped_weights": but(cifar=0),
 }
+CIFAR_DIAGNOSES = {"erin_cifar_no_step": "more than 50% expected",
+                   "zz_mutant_cifar_constant": "more than 50% expected",
+                   "zz_mutant_cifar_shipped_weights": "do not load trained weights"}
 
 
 @pytest.fixture(scope="module")
 def cifar(tmp_path_factory) -> Path:
     return support.synthetic_cifar10(tmp_path_factory.mktemp("cifar") / "cifar-10-batches-py", 800, 400)
+
+
+def reference_with(subs: Path, name: str, *replacements: tuple[str, str]) -> Path:
+    """A copy of the reference with text replacements (a mutant, as validate builds them)."""
+    folder = subs / name
+    shutil.copytree(ASSIGNMENT / "reference", folder)
+    module = folder / "mnist_cnn.py"
+    source = module.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in source, old
+        source = source.replace(old, new, 1)
+    module.write_text(source, encoding="utf-8")
+    return folder
+
+
+def cifar_mutants(subs: Path, cifar: Path) -> None:
+    """A ReseauCifar with constant outputs, and one that loads weights trained beforehand (on the
+    same synthetic set: the fresh network is then far above chance) with a train_cifar that does
+    nothing."""
+    reference_with(subs, "zz_mutant_cifar_constant", ("        return self.fc2(x)\n", "        return self.fc2(x) * 0\n"))
+    import torch
+
+    sys.path.insert(0, str(ASSIGNMENT / "reference"))
+    try:
+        import mnist_cnn as reference
+    finally:
+        sys.path.remove(str(ASSIGNMENT / "reference"))
+    Xtrain, ytrain, _, _ = support.load_cifar10(cifar, 800, 400)
+    with torch.random.fork_rng(devices=[]), support.one_thread():
+        torch.manual_seed(5)
+        model = reference.ReseauCifar()
+        reference.train_cifar(model, Xtrain.float() / 255, ytrain)
+    folder = reference_with(
+        subs, "zz_mutant_cifar_shipped_weights",
+        ("        self.dropout = nn.Dropout(0.25)\n",
+         "        self.dropout = nn.Dropout(0.25)\n        self.load_state_dict(torch.load(__import__('os').path.join("
+         "__import__('os').path.dirname(__import__('os').path.abspath(__file__)), 'cifar.pt')))\n"),
+        ("def train_cifar(model, X, y):\n", "def train_cifar(model, X, y):\n    return model\n"))
+    torch.save(model.state_dict(), folder / "cifar.pt")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +104,7 @@ def batch(tmp_path_factory, cifar):
     for example in EXAMPLES.iterdir():
         shutil.copytree(example, subs / example.name)
     shutil.copytree(ASSIGNMENT / "reference", subs / "zz_reference")
+    cifar_mutants(subs, cifar)
     out = tmp_path_factory.mktemp("reports")
     # the parent folder: the reader finds cifar-10-batches-py inside it
     result = run_batch(assignment_model.load(ASSIGNMENT), subs, out,
@@ -95,7 +142,8 @@ def test_feedback_names_the_cause(batch):
     assert "zero_grad() is missing" in feedback(out, carol, "train_loop")
     assert "model.eval()" in feedback(out, carol, "train_loop")
     assert "Noise the model ignores" in feedback(out, carol, "corruption")
-    assert "test accuracy" in feedback(out, "erin_cifar_no_step", "cifar")
+    for student, diagnosis in CIFAR_DIAGNOSES.items():
+        assert diagnosis in feedback(out, student, "cifar"), student
     # what full marks say: the reduction, the accuracies, the drop
     assert "reduction='sum'" in feedback(out, "alice_py", "train_loop")
     assert "Reseau2: test accuracy" in feedback(out, "bob_colab", "mnist_accuracy")

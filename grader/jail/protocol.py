@@ -109,7 +109,7 @@ def encode(value: Any, to_handle: Callable[[Any], dict] | None = None, depth: in
         return [encode(v, to_handle, depth + 1) for v in value]
     if type(value) is tuple or _is_torch_size(value):
         return {"$tuple": [encode(v, to_handle, depth + 1) for v in value]}
-    if type(value) is dict:
+    if isinstance(value, dict):   # OrderedDict (a state_dict) and other dicts arrive as plain dicts
         return {"$dict": [[encode(k, to_handle, depth + 1), encode(v, to_handle, depth + 1)]
                           for k, v in value.items()]}
     if _is_tensor(value):

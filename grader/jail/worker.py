@@ -444,7 +444,7 @@ def _is_array(value: Any) -> bool:
         (torch is not None and isinstance(value, torch.Tensor))
 
 
-def _arrays_in(root: Any, max_depth: int = 4) -> list[tuple[list, Any]]:
+def _arrays_in(root: Any, max_depth: int = 8) -> list[tuple[list, Any]]:
     """(path, array) for every array reachable from `root` through attributes, dict keys and
     list items: `_parameters` as one array, a dict with any keys, a tuple, separate attributes."""
     found: list[tuple[list, Any]] = []

@@ -5,13 +5,17 @@ from __future__ import annotations
 from grader.report.model import StudentReport
 
 _HEAD = {
-    "fr": ("Note", "Question", "Points", "Tests", "Remarques", "bonus", "Fichiers notés"),
-    "en": ("Score", "Question", "Points", "Tests", "Notes", "bonus", "Files graded"),
+    "fr": ("Note", "Question", "Points", "Tests", "Remarques", "bonus", "Fichiers notés", "non noté"),
+    "en": ("Score", "Question", "Points", "Tests", "Notes", "bonus", "Files graded", "not graded"),
 }
 
 
 def render(report: StudentReport, lang: str) -> str:
-    score_h, question_h, points_h, tests_h, notes_h, bonus_h, files_h = _HEAD.get(lang, _HEAD["en"])
+    score_h, question_h, points_h, tests_h, notes_h, bonus_h, files_h, skipped_h = _HEAD.get(lang, _HEAD["en"])
+
+    def points(q) -> str:
+        return skipped_h if q.skipped else f"{q.score:g} / {q.max_score:g}"
+
     name = report.student_name or report.student
     lines = [f"# {report.assignment} — {name}", "",
              f"**{score_h} : {report.score:g} / {report.max_score:g}**" if lang == "fr"
@@ -19,7 +23,7 @@ def render(report: StudentReport, lang: str) -> str:
     lines += [f"| {question_h} | {points_h} | {tests_h} |", "|---|---:|---:|"]
     for q in report.questions.values():
         title = q.title + (f" ({bonus_h})" if q.bonus else "")
-        lines.append(f"| {title} | {q.score:g} / {q.max_score:g} | {q.tests_passed}/{q.tests_total} |")
+        lines.append(f"| {title} | {points(q)} | {q.tests_passed}/{q.tests_total} |")
     lines.append("")
     if report.sources:
         lines += [f"## {files_h}", ""]
@@ -30,7 +34,7 @@ def render(report: StudentReport, lang: str) -> str:
         lines += [f"- {m.render(lang)}" for m in report.notes]
         lines.append("")
     for q in report.questions.values():
-        lines += [f"## {q.title} — {q.score:g} / {q.max_score:g}", ""]
+        lines += [f"## {q.title} — {points(q)}", ""]
         lines += [f"- {m.render(lang)}" for m in q.feedback]
         lines.append("")
     return "\n".join(lines)

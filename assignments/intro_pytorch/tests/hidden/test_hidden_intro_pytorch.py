@@ -645,6 +645,7 @@ def _expect_one_pass_per_iteration(record, iterations):
 
 @pytest.mark.question("neq_vectorized")
 @pytest.mark.weight(2)
+@pytest.mark.incidental
 def test_vectorized_neq_has_no_loop_over_the_samples(work):
     """no loop over the samples: one backward pass per iteration, no operation repeated per sample"""
     a, iterations, record, form = neq_training(work, "descente_gradient_vectorisee")

@@ -193,6 +193,7 @@ def test_curves_on_fixed_layers(work):
 @pytest.mark.uses("courbe_neurone", "courbe_reseau")
 @pytest.mark.question("graph_linear")
 @pytest.mark.weight(2)
+@pytest.mark.incidental
 def test_curves_have_no_python_loop(work):
     """the curves are computed on all points at once (no Python loop)"""
     why_en = "give the layer all the points at once, as a (k, 1) tensor (3.6)"
@@ -226,6 +227,7 @@ def test_vectorized_error_on_a_small_batch(work):
 @pytest.mark.uses("ErrScoresVectorisee")
 @pytest.mark.question("spiral_vectorized")
 @pytest.mark.weight(2)
+@pytest.mark.incidental
 def test_vectorized_error_has_no_python_loop(work):
     """ErrScoresVectorisee has no Python loop"""
     expect_no_loop(work, "ErrScoresVectorisee",
