@@ -5,14 +5,14 @@ threshold: a test accuracy of 90 % on Circles, the reference's MNIST accuracy mi
 Here the reference and a correct variant written differently (bob_transposed: W stored as
 (in, out) in 2.1; in 2.4 the output layer built first, so its random initial weights differ from
 the reference's for the same seed) are trained with 20 other seeds, for the workers and for the
-drivers, and measured exactly as the hidden tests measure them: no run may fail. Cheaper than 20
-gradings: only the training questions run, through the same drivers and measurements.
+drivers (on Circles, the starting point the grader draws too), and measured exactly as the hidden
+tests measure them: no run may fail. Cheaper than 20 gradings: only the training questions run,
+through the same drivers and measurements.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import sys
 from pathlib import Path
 
@@ -54,17 +54,19 @@ def _session(assignment, jail, prepared, run: int) -> Session:
 
 
 def _circles_accuracy(assignment, session: Session, seed: int) -> float:
-    """As test_hidden_tp_nn.test_training_reaches_the_reference_accuracy, with a driver seed."""
+    """As test_hidden_tp_nn.test_training_reaches_the_reference_accuracy, from the grader's start of
+    `seed` (near chance) and with the batch order of `seed`."""
     import torch
     import tp_nn_drivers
-    from tp_nn_support import PARAM_KEYS, accuracy, circles, detect_layout
+    from tp_nn_support import CIRCLES_SIZES, PARAM_KEYS, accuracy, circles, circles_start, detect_layout
 
     reference = load_reference(assignment, "tp_nn")
     Xtrain, Ytrain, Xtest, Ytest = circles()
-    claimed = session.run_driver(inspect.getsource(tp_nn_drivers), "train_circles", ["tp_nn"], Xtrain, Ytrain,
+    start = circles_start(seed, reference.forward, Xtest, Ytest)
+    layout = detect_layout(session.module("tp_nn"), *CIRCLES_SIZES)
+    claimed = session.run_driver(tp_nn_drivers, "train_circles", Xtrain, Ytrain, layout.to_student(start),
                                  seed=seed, timeout=30)
-    layout = detect_layout(session.module("tp_nn"), nx=2, nh=10, ny=2)
-    shapes = {"Wh": (10, 2), "bh": (10,), "Wy": (2, 10), "by": (2,)}
+    shapes = {k: tuple(v.shape) for k, v in start.items()}
     params = layout.to_handout({k: claimed[k] for k in PARAM_KEYS}, shapes)
     params = {k: torch.as_tensor(v, dtype=torch.float64).reshape(shapes[k]) for k, v in params.items()}
     return accuracy(reference.forward(params, Xtest.double())[0], Ytest)

@@ -222,3 +222,23 @@ def test_an_archive_that_breaks_extraction_is_a_note(tmp_path: Path, monkeypatch
     notes = archives.extract_nested(student, archives.student_budget())
     assert [n.key for n in notes] == ["intake_archive_unreadable"]
     assert "File name too long" in notes[0].render("en")
+
+
+def test_large_data_files_never_push_the_graded_file_out(tmp_path):
+    """Item 10 of the reliability issue: 300 MB of data beside tp_nn.py; the code is copied first,
+    data within the budget, the rest skipped with a note."""
+    from grader import intake
+    from grader.intake.prepare import MAX_TOTAL_COPY_BYTES
+
+    folder = tmp_path / "student"
+    (folder / "data").mkdir(parents=True)
+    for i in range(3):   # sparse files: large, cheap
+        with open(folder / "data" / f"aaa_{i}.bin", "wb") as handle:
+            handle.truncate(45 << 20)
+    (folder / "tp_nn.py").write_text("def init_params(nx, nh, ny):\n    return {}\n")
+    prepared = intake.prepare(intake.SubmissionSource("s", folder), demo_assignment(tmp_path / "ref"),
+                              tmp_path / "prepared")
+    assert "tp_nn.py" not in prepared.fatal
+    copied = sum(p.stat().st_size for p in (tmp_path / "prepared").rglob("*") if p.is_file())
+    assert copied <= MAX_TOTAL_COPY_BYTES
+    assert any(n.key == "intake_large_file_skipped" for n in prepared.notes)
