@@ -1,17 +1,20 @@
-"""Code the grader runs inside the student's worker: the handout's mini-batch training loop.
+"""Code the grader runs inside the student's worker: the handout's mini-batch training loop, and
+repeated calls of init_params.
 
-It is sent as source text and executed next to the student's module (`modules["tp_nn"]`), so that
+It is sent as source text and executed next to the student's module (`code["tp_nn"]`), so that
 training costs no round trip per batch. What it returns is a claim: the tests measure the accuracy
-themselves, in the grader's process, with the reference forward.
+and the statistics themselves, in the grader's process.
 """
 
 
-def train_circles(modules, Xtrain, Ytrain, nh=10, eta=0.3, epochs=60, batch=10, seed=0):
+def train_circles(code, Xtrain, Ytrain, params, eta=0.3, epochs=60, batch=10, seed=0):
+    """The handout's loop with the student's forward, loss_accuracy, backward and sgd, started from
+    `params`: parameters the grader drew (in the student's layout), not the student's init_params,
+    so whatever the loop reaches was learned by the student's own updates."""
     import torch
 
-    tp = modules["tp_nn"]
+    tp = code["tp_nn"]
     torch.manual_seed(seed)
-    params = tp.init_params(Xtrain.shape[1], nh, Ytrain.shape[1])
     n = Xtrain.shape[0]
     for _ in range(epochs):
         order = torch.randperm(n)
@@ -25,3 +28,18 @@ def train_circles(modules, Xtrain, Ytrain, nh=10, eta=0.3, epochs=60, batch=10, 
             # In place or a new dict: both follow the handout.
             params = updated if updated is not None else params
     return params
+
+
+def init_draws(code, nx, nh, ny, counts):
+    """init_params(nx, nh, ny) called max(counts.values()) times in a row: for each key of `counts`,
+    the values of its first counts[key] draws, one flattened draw per row (counts[key], size)."""
+    import torch
+
+    tp = code["tp_nn"]
+    rows = {key: [] for key in counts}
+    for call in range(max(counts.values())):
+        params = tp.init_params(nx, nh, ny)
+        for key, count in counts.items():
+            if call < count:
+                rows[key].append(torch.as_tensor(params[key]).detach().reshape(-1).clone())
+    return {key: torch.stack(values) for key, values in rows.items()}

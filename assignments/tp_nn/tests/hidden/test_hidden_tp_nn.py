@@ -14,8 +14,8 @@ from hypothesis import given, settings, strategies as st
 from grader.api import (PartialCredit, expect_close, expect_gradient_close, expect_keys, expect_type,
                         expect_unchanged, fail,
                         numerical_gradient, text)
-from tp_nn_support import (OUTPUT_KEYS, PARAM_KEYS, accuracy, circles, detect_layout, network,
-                           predictions)
+from tp_nn_support import (CIRCLES_SIZES, NEAR_CHANCE, OUTPUT_KEYS, PARAM_KEYS, accuracy, circles,
+                           circles_start, detect_layout, network, predictions)
 
 # -- init_params ---------------------------------------------------------------------------------
 
@@ -54,42 +54,122 @@ def _moments(values: torch.Tensor) -> tuple[float, float, float]:
     return mean, std, kurtosis
 
 
+# The lab's own sizes too: Circles as the lab trains it, and MNIST (784 pixels, 50 hidden units as
+# in the grader's MNIST loop, 10 classes). A layer there can be small (20 weights for Circles), so
+# the draws of many calls are pooled: POOLED_WEIGHTS values per weight, POOLED_BIASES per bias.
+# Only distinct draws count (an init_params that seeds itself gives one draw, and fewer values:
+# the tolerances below follow the count).
+LAB_SIZES = (CIRCLES_SIZES, (784, 50, 10))
+POOLED_WEIGHTS = 20_000
+POOLED_BIASES = 2_000
+
+# Tolerances at the lab sizes, in standard errors of a sample of n values from N(0, 0.3): the mean's
+# is 0.3 / sqrt(n), the std's 0.3 / sqrt(2 n), the excess kurtosis's sqrt(24 / n). Mean and std
+# within 8 SE: a false fail below 1e-11 per check even for n = 20 (the std's exact chi-square tail
+# is 1.5e-12 there); with n = 20,000 pooled, 8 SE is 0.012 on the std, so std 1 or sqrt(0.3) is
+# 60 SE or more away. The kurtosis within 10 SE, checked from n = 10,000 on (0.35 at n = 20,000;
+# over 20,000 simulated normal samples its z-score had std 1.00 and skewness 0.1, none beyond 5):
+# a uniform law (-1.2) is 35 SE away. With fewer than 20 distinct values nothing is checked.
+Z_MOMENTS = 8
+Z_KURTOSIS = 10
+MIN_VALUES = 20
+MIN_VALUES_KURTOSIS = 10_000
+
+
+def _standard_errors(n: int) -> tuple[float, float, float]:
+    return 0.3 / math.sqrt(n), 0.3 / math.sqrt(2 * n), math.sqrt(24 / n)
+
+
+def _pooled_draws(session, student, sizes: tuple[int, int, int],
+                  pooled: dict[str, int]) -> dict[str, tuple[torch.Tensor, int]]:
+    """init_params(*sizes) called as many times as it takes to pool `pooled[key]` values of each
+    key: per key, (the values of the distinct draws, flattened; the number of distinct draws)."""
+    import tp_nn_drivers
+
+    first = expect_keys(student.init_params(*sizes), PARAM_KEYS, name=f"init_params{sizes}")
+    counts = {key: max(1, math.ceil(wanted / max(1, torch.as_tensor(first[key]).numel())))
+              for key, wanted in pooled.items()}
+    rows = session.run_driver(tp_nn_drivers, "init_draws", *sizes, counts, timeout=30)
+    distinct = {key: torch.unique(torch.as_tensor(rows[key]).double(), dim=0) for key in pooled}
+    return {key: (values.flatten(), values.shape[0]) for key, values in distinct.items()}
+
+
+def _where(sizes: tuple[int, int, int], draws: int = 1) -> tuple[str, str]:
+    """Where the values come from, in English and French: the head of a message."""
+    if draws > 1:
+        return f"at init_params{sizes} ({draws} calls pooled), ", f"pour init_params{sizes} ({draws} appels cumulés), "
+    return f"at init_params{sizes}, ", f"pour init_params{sizes}, "
+
+
+def _expect_normal_0_03(key: str, values: torch.Tensor, where: tuple[str, str], std_tol: float, mean_tol: float,
+                        kurtosis_tol: float | None) -> None:
+    mean, std, kurtosis = _moments(values)
+    if not abs(std - 0.3) <= std_tol:  # `not <=`: NaN fails too
+        hint = ""
+        if abs(std - math.sqrt(0.3)) < 0.02:
+            hint = " (std = sqrt(0.3): 0.3 was used as the variance)"
+        elif abs(std - 1.0) < 0.03:
+            hint = " (std = 1: torch.randn was not multiplied by 0.3)"
+        fail(text(f"{where[0]}{key} has standard deviation {std:.3f}, 0.3 expected{hint}",
+                  f"{where[1]}{key} a un écart-type de {std:.3f}, 0,3 attendu{hint}"))
+    if not abs(mean) <= mean_tol:
+        fail(text(f"{where[0]}{key} has mean {mean:.3f}, 0 expected",
+                  f"{where[1]}{key} a une moyenne de {mean:.3f}, 0 attendu"))
+    if kurtosis_tol is not None and not abs(kurtosis) <= kurtosis_tol:
+        fail(text(f"{where[0]}{key} does not look normally distributed (excess kurtosis {kurtosis:.2f}): torch.rand instead of torch.randn?",
+                  f"{where[1]}{key} ne suit pas une loi normale (kurtosis {kurtosis:.2f}) : torch.rand au lieu de torch.randn ?"))
+
+
 @pytest.mark.question("init_params")
 @pytest.mark.weight(2)
-def test_init_params_weights_follow_normal_0_03(student):
-    """the weights are drawn from N(0, 0.3)"""
-    params = student.init_params(*BIG)
+def test_init_params_weights_follow_normal_0_03(session, student):
+    """the weights are drawn from N(0, 0.3), at a large size and at the lab's own sizes"""
+    # At BIG, one call: with 200,000 and 150,000 weights the tolerances of the header hold.
+    params = expect_keys(student.init_params(*BIG), PARAM_KEYS, name=f"init_params{BIG}")
     for key in ("Wh", "Wy"):
-        mean, std, kurtosis = _moments(params[key])
-        if abs(std - 0.3) > 0.01:
-            hint = ""
-            if abs(std - math.sqrt(0.3)) < 0.02:
-                hint = " (std = sqrt(0.3): 0.3 was used as the variance)"
-            elif abs(std - 1.0) < 0.03:
-                hint = " (std = 1: torch.randn was not multiplied by 0.3)"
-            fail(text(f"{key} has standard deviation {std:.3f}, 0.3 expected{hint}",
-                      f"{key} a un écart-type de {std:.3f}, 0,3 attendu{hint}"))
-        if abs(mean) > 0.01:
-            fail(text(f"{key} has mean {mean:.3f}, 0 expected", f"{key} a une moyenne de {mean:.3f}, 0 attendu"))
-        if abs(kurtosis) > 0.25:
-            fail(text(f"{key} does not look normally distributed (excess kurtosis {kurtosis:.2f}): torch.rand instead of torch.randn?",
-                      f"{key} ne suit pas une loi normale (kurtosis {kurtosis:.2f}) : torch.rand au lieu de torch.randn ?"))
+        _expect_normal_0_03(key, params[key], _where(BIG), std_tol=0.01, mean_tol=0.01,
+                            kurtosis_tol=0.25)
+    for sizes in LAB_SIZES:
+        draws = _pooled_draws(session, student, sizes, {"Wh": POOLED_WEIGHTS, "Wy": POOLED_WEIGHTS})
+        for key, (values, calls) in draws.items():
+            n = values.numel()
+            if n < MIN_VALUES:
+                continue
+            se_mean, se_std, se_kurtosis = _standard_errors(n)
+            _expect_normal_0_03(key, values, _where(sizes, calls), std_tol=Z_MOMENTS * se_std,
+                                mean_tol=Z_MOMENTS * se_mean,
+                                kurtosis_tol=Z_KURTOSIS * se_kurtosis if n >= MIN_VALUES_KURTOSIS else None)
+
+
+def _expect_zeros_or_normal(key: str, bias: torch.Tensor, where: tuple[str, str], std_tol: float,
+                            mean_tol: float) -> None:
+    bias = bias.double().flatten()
+    if bool((bias == 0).all()):
+        return
+    mean, std, _ = _moments(bias)
+    if not (abs(std - 0.3) <= std_tol and abs(mean) <= mean_tol):  # NaN fails too
+        fail(text(f"{where[0]}{key} has mean {mean:.3f} and std {std:.3f}: zeros or N(0, 0.3) expected",
+                  f"{where[1]}{key} a une moyenne {mean:.3f} et un écart-type {std:.3f} : zéros ou N(0, 0,3) attendus"))
 
 
 @pytest.mark.question("init_params")
 @pytest.mark.incidental
-def test_init_params_biases_zero_or_normal(student):
-    """the biases are zeros or drawn from N(0, 0.3)"""
-    params = student.init_params(*BIG)
+def test_init_params_biases_zero_or_normal(session, student):
+    """the biases are zeros or drawn from N(0, 0.3), at a large size and at the lab's own sizes"""
+    params = expect_keys(student.init_params(*BIG), PARAM_KEYS, name=f"init_params{BIG}")
     for key in ("bh", "by"):
-        bias = params[key].double().flatten()
-        if bool((bias == 0).all()):
-            continue
         # 500 and 300 values: std's standard error 0.0095 / 0.012; 0.07 is 5.8 SE or more.
-        mean, std, _ = _moments(bias)
-        if abs(std - 0.3) > 0.07 or abs(mean) > 0.1:
-            fail(text(f"{key} has mean {mean:.3f} and std {std:.3f}: zeros or N(0, 0.3) expected",
-                      f"{key} a une moyenne {mean:.3f} et un écart-type {std:.3f} : zéros ou N(0, 0,3) attendus"))
+        _expect_zeros_or_normal(key, params[key], _where(BIG), std_tol=0.07, mean_tol=0.1)
+    for sizes in LAB_SIZES:
+        draws = _pooled_draws(session, student, sizes, {"bh": POOLED_BIASES, "by": POOLED_BIASES})
+        for key, (values, calls) in draws.items():
+            n = values.numel()
+            if n < MIN_VALUES:
+                continue
+            # As for the weights, within 8 standard errors (0.038 on the std for 2,000 values).
+            se_mean, se_std, _ = _standard_errors(n)
+            _expect_zeros_or_normal(key, values, _where(sizes, calls), std_tol=Z_MOMENTS * se_std,
+                                    mean_tol=Z_MOMENTS * se_mean)
 
 
 # -- forward ----------------------------------------------------------------------------------------
@@ -259,15 +339,27 @@ def test_sgd_matches_reference(student, reference, case, eta):
 
 # -- training ---------------------------------------------------------------------------------------
 
+# The training starts from parameters the grader draws (circles_start), sent to the worker in the
+# student's layout: not from the student's init_params, so that weights trained offline and
+# returned by init_params earn nothing here. The start is near chance on the test set (at most
+# NEAR_CHANCE, 50 % typically), the trained parameters must reach 90 %: what the loop reached, the
+# student's forward, backward and sgd learned. Fixed seed: a grading gives the same report every time
+# (the stability test trains from 20 other starts and batch orders).
+START_SEED = 31
+
+
 @pytest.mark.question("train_circles")
 def test_training_reaches_the_reference_accuracy(session, student, reference):
-    """the handout's mini-batch loop with your functions learns Circles (measured by the grader)"""
+    """the handout's mini-batch loop with your functions learns Circles from random parameters the grader draws"""
     import tp_nn_drivers
 
+    nx, nh, ny = CIRCLES_SIZES
     Xtrain, Ytrain, Xtest, Ytest = circles()
-    claimed = session.run_driver(tp_nn_drivers, "train_circles", Xtrain, Ytrain, timeout=30)
-    layout = detect_layout(student, nx=2, nh=10, ny=2)
-    shapes = {"Wh": (10, 2), "bh": (10,), "Wy": (2, 10), "by": (2,)}
+    start = circles_start(START_SEED, reference.forward, Xtest, Ytest)
+    layout = detect_layout(student, nx=nx, nh=nh, ny=ny)
+    claimed = session.run_driver(tp_nn_drivers, "train_circles", Xtrain, Ytrain, layout.to_student(start),
+                                 timeout=30)
+    shapes = {k: tuple(v.shape) for k, v in start.items()}
     if not isinstance(claimed, dict) or any(k not in claimed for k in PARAM_KEYS):
         fail(text("training did not leave the four parameters Wh, bh, Wy, by",
                   "l'apprentissage n'a pas laissé les quatre paramètres Wh, bh, Wy, by"))
@@ -275,10 +367,20 @@ def test_training_reaches_the_reference_accuracy(session, student, reference):
     try:
         params = {k: torch.as_tensor(v, dtype=torch.float64).reshape(shapes[k]) for k, v in params.items()}
     except (RuntimeError, TypeError, ValueError):
-        fail(text("the trained parameters do not have the shapes init_params gave them",
-                  "les paramètres appris n'ont plus les tailles données par init_params"))
+        fail(text("the trained parameters do not have the shapes of those training started from",
+                  "les paramètres appris n'ont plus les tailles de ceux du début de l'apprentissage"))
+    start = {k: v.double() for k, v in start.items()}
+    before = accuracy(reference.forward(start, Xtest.double())[0], Ytest)
+    if all(torch.allclose(params[k], start[k], rtol=1e-6, atol=1e-8) for k in PARAM_KEYS):
+        fail(text(f"training from parameters drawn by the grader left them unchanged (test accuracy "
+                  f"{before:.1%}, near chance): your backward and sgd do not update the parameters",
+                  f"l'apprentissage à partir de paramètres tirés par le correcteur les a laissés inchangés "
+                  f"(précision en test {before:.1%}, proche du hasard) : vos backward et sgd ne mettent pas à "
+                  f"jour les paramètres"))
     # The reference reaches 98.5-99.5 % here (5 seeds); 90 % leaves room for any correct variant.
     acc = accuracy(reference.forward(params, Xtest.double())[0], Ytest)
     if not acc >= 0.9:
-        fail(text(f"test accuracy {acc:.1%} after training (measured by the grader), 90 % expected",
-                  f"précision en test {acc:.1%} après apprentissage (mesurée par le correcteur), 90 % attendus"))
+        fail(text(f"test accuracy {acc:.1%} after training from parameters drawn by the grader ({before:.1%} "
+                  f"before training; measured by the grader), 90 % expected",
+                  f"précision en test {acc:.1%} après apprentissage à partir de paramètres tirés par le "
+                  f"correcteur ({before:.1%} avant ; mesurée par le correcteur), 90 % attendus"))

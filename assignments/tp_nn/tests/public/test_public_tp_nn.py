@@ -11,7 +11,8 @@ from hypothesis import given, settings
 
 from grader.api import (expect_close, expect_gradient_close, expect_keys, expect_shape, expect_tuple, fail,
                         numerical_gradient, text)
-from tp_nn_support import OUTPUT_KEYS, PARAM_KEYS, circles, detect_layout, network, accuracy
+from tp_nn_support import (CIRCLES_SIZES, OUTPUT_KEYS, PARAM_KEYS, accuracy, circles, circles_start,
+                           detect_layout, network)
 
 
 @pytest.mark.question("init_params")
@@ -104,8 +105,10 @@ def test_training_on_circles_learns(session, student):
     import tp_nn_drivers
 
     Xtrain, Ytrain, Xtest, Ytest = circles()
-    params = session.run_driver(tp_nn_drivers, "train_circles", Xtrain, Ytrain, timeout=30)
-    Yhat, _ = student.forward(params, Xtest)
+    layout = detect_layout(student, *CIRCLES_SIZES)
+    start = layout.to_student(circles_start(0))
+    params = session.run_driver(tp_nn_drivers, "train_circles", Xtrain, Ytrain, start, timeout=30)
+    Yhat, _ = student.forward(params, layout.cast(Xtest))
     acc = accuracy(Yhat, Ytest)
     if acc < 0.9:
         fail(text(f"test accuracy {acc:.1%} after training, 90 % expected",
