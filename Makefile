@@ -28,6 +28,7 @@ grade: install
 	done; exit $$status
 
 test: install
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } || echo "chromium not installed: the browser test will skip"
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
 validate: install
@@ -41,10 +42,10 @@ robustness: install
 	@for manifest in assignments/*/assignment.toml; do \
 	  $(PY) -m grader validate $$(basename $$(dirname $$manifest)) --repeat 20 || exit 1; \
 	done
-	GRADER_DETERMINISM_RUNS=10 $(PY) -m pytest tests/test_resume.py -q -p no:cacheprovider
+	GRADER_DETERMINISM_RUNS=10 GRADER_STABILITY_RUNS=20 $(PY) -m pytest tests/test_resume.py tests/test_tp_nn_training_stability.py -q -p no:cacheprovider
 
 benchmark: install
-	$(PY) benchmarks/grade_copies.py
+	$(PY) benchmarks/speed.py
 
 clean:
 	rm -rf reports build *.egg-info

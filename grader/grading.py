@@ -24,12 +24,14 @@ def nothing_to_run(assignment: Assignment, prepared: PreparedSubmission) -> bool
     return bool(prepared.fatal) and all(f.name in prepared.fatal for f in assignment.files)
 
 
-def grade_one(assignment: Assignment, prepared: PreparedSubmission, jail: Jail, options: Options) -> StudentReport:
+def grade_one(assignment: Assignment, prepared: PreparedSubmission, jail: Jail, options: Options,
+              select: str | None = None) -> StudentReport:
+    """`select`: a pytest -k expression, to run some tests only (`check` of some questions)."""
     from grader.harness.runner import run_tests   # pytest is only needed where tests run
 
     if nothing_to_run(assignment, prepared):
         return report_without_tests(assignment, prepared)
-    result = run_tests(assignment, prepared, jail, options.for_student(prepared.source.student_id))
+    result = run_tests(assignment, prepared, jail, options.for_student(prepared.source.student_id), select=select)
     return _report(assignment, prepared, result, None)
 
 
@@ -51,5 +53,5 @@ def _report(assignment: Assignment, prepared: PreparedSubmission, result: RunRes
         student=source.student_id, assignment=assignment.id, questions=scores,
         notes=list(prepared.notes), student_name=source.display_name, moodle_id=source.moodle_id,
         sources=dict(prepared.modules), harness_errors=errors,
-        test_seconds=sum(o.seconds for o in outcomes),
+        timings=dict(result.phases) if result else {},
     )

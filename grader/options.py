@@ -20,6 +20,8 @@ class Options:
     seed: int | None = None           # None: deterministic grading; else a robustness run
     data: dict[str, str] = field(default_factory=dict)   # data set name -> path (`--data NAME=PATH`)
     force: bool = False               # regrade even the students whose finished report is up to date
+    dask: str | None = None           # grade on a Dask cluster: a scheduler address, or "local"
+    class_report: bool = True         # draw OUT/index.html and the students' pages (validate does not)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

@@ -11,6 +11,7 @@ submission retried once; the batch always goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import selectors
@@ -43,9 +44,19 @@ class BatchResult:
     gradebook: Path | None = None
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    test_seconds: float = 0.0  # summed over tests: time inside the tests' call phase
+    # Where the seconds went, for the benchmark: this process's stages (intake, zygote, scorers,
+    # reports) and the scorers' phases summed over submissions (grader.outcomes.RunResult.phases).
+    timings: dict[str, float] = field(default_factory=dict)
     confinement: dict = field(default_factory=dict)  # layers applied to workers: "applied", "skipped"
     kept: list[str] = field(default_factory=list)  # students whose up-to-date report was kept
+
+    @property
+    def test_seconds(self) -> float:
+        """Summed over tests: time inside the tests' call phase."""
+        return self.timings.get("call", 0.0)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.timings[stage] = self.timings.get(stage, 0.0) + seconds
 
     @property
     def harness_errors(self) -> int:
@@ -59,29 +70,37 @@ def write_report(report: StudentReport, out_dir: Path, lang: str) -> None:
 
 
 class ScorerPool:
-    """N scorer processes; each grades one submission at a time."""
+    """N scorer processes; each grades one submission at a time.
+
+    They are started together, and each is used only once it says it is ready: the scorers
+    import torch, pytest and Hypothesis while the zygote imports torch, side by side."""
 
     def __init__(self, jail: Jail, size: int) -> None:
         self.jail = jail
         self.size = size
-        self.procs: list[subprocess.Popen | None] = [None] * size
+        self.launched = [time.perf_counter()] * size
+        self.procs: list[subprocess.Popen | None] = [self._launch() for _ in range(size)]
+        self.ready = [False] * size
+        self.start_seconds = 0.0  # from launch to ready, summed over scorers (for the benchmark)
 
-    def _start(self, slot: int) -> subprocess.Popen:
+    def _launch(self) -> subprocess.Popen:
         env = dict(os.environ, OMP_NUM_THREADS="1")
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-        proc = subprocess.Popen([sys.executable, "-m", "grader.scorer", self.jail.socket_dir],
+        return subprocess.Popen([sys.executable, "-m", "grader.scorer", self.jail.socket_dir],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 text=True, bufsize=1, env=env)
-        ready = proc.stdout.readline()
-        if not ready.strip():
-            raise RuntimeError("a scorer process failed to start")
-        self.procs[slot] = proc
-        return proc
 
     def proc(self, slot: int) -> subprocess.Popen:
         proc = self.procs[slot]
         if proc is None or proc.poll() is not None:
-            proc = self._start(slot)
+            proc = self.procs[slot] = self._launch()
+            self.launched[slot] = time.perf_counter()
+            self.ready[slot] = False
+        if not self.ready[slot]:
+            if not proc.stdout.readline().strip():
+                raise RuntimeError("a scorer process failed to start")
+            self.ready[slot] = True
+            self.start_seconds += time.perf_counter() - self.launched[slot]
         return proc
 
     def kill(self, slot: int) -> None:
@@ -109,6 +128,7 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
     batch = BatchResult()
     work = Path(tempfile.mkdtemp(prefix="grader-intake-"))
     try:
+        intake_started = time.perf_counter()
         sources, problems = intake.discover(submissions, work / "extracted")
         batch.problems += [p.render(options.lang) for p in problems]
         prepared: list[intake.PreparedSubmission] = []
@@ -121,15 +141,19 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
             prepared.append(sub)
         total_count = len(prepared)
         done = 0
+        batch.add_time("intake", time.perf_counter() - intake_started)
 
         hashes = {sub.source.student_id: content_hash(assignment, sub.source.path, options) for sub in prepared}
         stems = [report_stem(sub.source.student_id) for sub in prepared]
 
         def finish(report: StudentReport) -> None:
             nonlocal done
-            batch.test_seconds += report.test_seconds
+            for stage, seconds in report.timings.items():
+                batch.add_time(stage, seconds)
             report.content_hash = hashes.get(report.student, "")
+            writing = time.perf_counter()
             write_report(report, out_dir, options.lang)
+            batch.add_time("reports", time.perf_counter() - writing)
             batch.reports.append(report)
             done += 1
             if progress:
@@ -146,16 +170,25 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
                 finish(report_without_tests(assignment, sub))  # the report carries intake's reasons
             else:
                 gradable.append(sub)
-        if gradable:
-            batch.confinement = _grade_all(assignment, gradable, options, finish)
+        if gradable and options.dask:
+            from grader.distributed import grade_on_dask  # Dask is imported only for a Dask run
+
+            grade_on_dask(assignment, gradable, options, finish, batch)
+        elif gradable:
+            _grade_all(assignment, gradable, options, finish, batch)
+        writing = time.perf_counter()
         batch.gradebook = gradebook.build(out_dir, list(assignment.questions), stems)
+        if options.class_report:
+            from grader.report import html  # here: matplotlib is imported when the class report is drawn
+            html.build(out_dir, list(assignment.questions), stems)
+        batch.add_time("reports", time.perf_counter() - writing)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     batch.seconds = time.monotonic() - started
     return batch
 
 
-def _student_budget(assignment: Assignment, options: Options) -> float:
+def student_budget(assignment: Assignment, options: Options) -> float:
     """Wall-clock seconds after which a scorer is taken to be stuck and killed."""
     if options.student_timeout:
         return options.student_timeout
@@ -164,16 +197,38 @@ def _student_budget(assignment: Assignment, options: Options) -> float:
     return 3 * assignment.limits.submission_seconds + 120
 
 
-def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> dict:
-    jail = Jail.start(preload=list(assignment.preload))
-    confinement = jail.probe()
-    pool = ScorerPool(jail, min(options.workers, len(subs)))
+def scorer_job(assignment_root: Path, submission: dict, options: Options) -> str:
+    """The line a scorer reads (grader.scorer)."""
+    return json.dumps({"assignment": str(assignment_root), "submission": submission,
+                       "options": options.to_json()}) + "\n"
+
+
+def report_from_answer(assignment: Assignment, sub: intake.PreparedSubmission, line: str) -> StudentReport:
+    """A scorer's answer line -> the report (decoded as JSON, never unpickled)."""
+    answer = json.loads(line)
+    if "report" in answer:
+        return StudentReport.from_wire(answer["report"])
+    return report_without_tests(assignment, sub, str(answer.get("harness_error")))
+
+
+def _grade_all(assignment: Assignment, subs: list, options: Options, finish, batch: BatchResult) -> None:
+    handed_in = set().union(*(sub.handed_in for sub in subs))
+    launched = time.perf_counter()
+    jail = Jail.launch(preload=assignment.preload_for(handed_in))
+    pool: ScorerPool | None = None
     queue = list(subs)
     attempts: dict[str, int] = {}
     busy: dict[int, tuple] = {}
     selector = selectors.DefaultSelector()
-    budget = _student_budget(assignment, options)
+    budget = student_budget(assignment, options)
     try:
+        pool = ScorerPool(jail, min(options.workers, len(subs)))
+        jail.wait_ready()
+        batch.add_time("zygote", time.perf_counter() - launched)
+        batch.confinement = jail.probe()
+        # The scorers learn how many of them share the machine: with a core to spare (one
+        # student), each starts its next test's worker ahead (harness.fixtures, prefetch).
+        options = dataclasses.replace(options, workers=pool.size)
         while queue or busy:
             for slot in range(pool.size):
                 if slot in busy or not queue:
@@ -181,8 +236,7 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> 
                 sub = queue.pop(0)
                 try:
                     proc = pool.proc(slot)
-                    proc.stdin.write(json.dumps({"assignment": str(assignment.root), "submission": sub.to_json(),
-                                                 "options": options.to_json()}) + "\n")
+                    proc.stdin.write(scorer_job(assignment.root, sub.to_json(), options))
                     proc.stdin.flush()
                 except (OSError, RuntimeError) as exc:
                     pool.kill(slot)
@@ -199,11 +253,7 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> 
                     pool.kill(slot)
                     _retry_or_fail(assignment, sub, attempts, queue, finish, "the scorer process died")
                     continue
-                answer = json.loads(line)
-                if "report" in answer:
-                    finish(StudentReport.from_wire(answer["report"]))
-                else:
-                    finish(report_without_tests(assignment, sub, str(answer.get("harness_error"))))
+                finish(report_from_answer(assignment, sub, line))
             now = time.monotonic()
             for slot, (sub, deadline) in list(busy.items()):
                 if now > deadline:
@@ -214,9 +264,10 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish) -> 
                                                 f"grading took longer than {budget:.0f} s and was stopped"))
     finally:
         selector.close()
-        pool.close()
+        if pool is not None:
+            pool.close()
+            batch.add_time("scorers", pool.start_seconds)
         jail.close()
-    return confinement
 
 
 def _retry_or_fail(assignment: Assignment, sub: intake.PreparedSubmission, attempts: dict, queue: list,

@@ -169,7 +169,8 @@ def validate(assignment: Assignment, *, lang: str = "en", workers: int = 2, verb
         for mutant in mutants:
             build_mutant(assignment, mutant, subs / f"mutant_{mutant.name}")
         batch = run_batch(assignment, subs, Path(tmp) / "out",
-                          Options(workers=workers, lang=lang, max_examples=max_examples, data=dict(data or {})))
+                          Options(workers=workers, lang=lang, max_examples=max_examples, data=dict(data or {}),
+                                  class_report=False))
         reports = {r.student: r for r in batch.reports}
         verdicts = judge(assignment, reports, mutants, variants)
         if verbose:
@@ -197,7 +198,7 @@ def repeat_correct(assignment: Assignment, subs: Path, variants: list[Mutant], t
         for name in names:
             shutil.copytree(subs / name, copies / f"r{run:02d}_{name}")
     batch = run_batch(assignment, copies, tmp / "repeat-out",
-                      Options(workers=workers, lang=lang, max_examples=max_examples, seed=20261123,
+                      Options(workers=workers, lang=lang, max_examples=max_examples, seed=20261123, class_report=False,
                               data=dict(data or {})))
     problems = []
     for report in batch.reports:

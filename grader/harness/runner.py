@@ -10,6 +10,7 @@ import contextlib
 import io
 import os
 import sys
+import time
 
 import pytest
 
@@ -37,6 +38,37 @@ def support_path(assignment: Assignment) -> None:
         sys.path.insert(0, path)
 
 
+# What a grading run does without: assertion rewriting (the tests state their checks with the author
+# API, never a bare assert) and the plugins that end each session with full garbage collections.
+_LEAN = ("--assert=plain", "-p", "no:unraisableexception", "-p", "no:threadexception",
+         "-p", "no:faulthandler", "-p", "no:doctest", "-p", "no:pastebin", "-p", "no:junitxml")
+
+
+class _Phases:
+    """Seconds per phase of the run, for the benchmark's breakdown."""
+
+    def __init__(self) -> None:
+        self.seconds = {"collection": 0.0, "setup": 0.0, "call": 0.0, "teardown": 0.0}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_collection(self, session: pytest.Session):
+        started = time.perf_counter()
+        yield
+        self.seconds["collection"] += time.perf_counter() - started
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seconds[report.when] += float(getattr(report, "duration", 0.0))
+
+
+class _PlainTracebacks:
+    """Failures are explained from their exceptions (harness.feedback), never from pytest's text of
+    them: the cheapest style keeps pytest from reading and parsing source for every failed test."""
+
+    @staticmethod
+    def pytest_configure(config: pytest.Config) -> None:
+        config.option.tbstyle = "native"
+
+
 def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail, options: Options = Options(),
               select: str | None = None) -> RunResult:
     """Run the public (and, unless `options.include_hidden` is off, hidden) tests on `submission`.
@@ -52,22 +84,27 @@ def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail
     hypothesis_profile(options.max_examples, derandomize=options.seed is None)
     support_path(assignment)
     plugin = GraderPlugin(assignment, submission, jail, hidden_paths(assignment), grading=options.include_hidden,
-                          seed=options.seed or 0, call_timeout=options.call_timeout, data=options.data)
+                          seed=options.seed or 0, call_timeout=options.call_timeout, data=options.data,
+                          prefetch=(os.cpu_count() or 1) > options.workers)
     paths = [str(assignment.public_tests)]
     if options.include_hidden and assignment.hidden_tests.is_dir():
         paths.append(str(assignment.hidden_tests))
     args = [*paths, "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
             "--import-mode=importlib", f"--rootdir={assignment.root}", "-c", os.devnull,
             f"--timeout={assignment.limits.test_timeout:g}", "-o", "timeout_method=signal",
-            "-W", "ignore::DeprecationWarning"]
+            "-W", "ignore::DeprecationWarning", *_LEAN]
     if select:
         args += ["-k", select]
     if options.seed is not None:
         args.append(f"--hypothesis-seed={options.seed}")
     sink = io.StringIO()
+    phases = _Phases()
+    spawned_before = jail.spawn_seconds
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        exit_code = pytest.main(args, plugins=[plugin])
+        exit_code = pytest.main(args, plugins=[plugin, phases, _PlainTracebacks()])
+    jail.discard_prefetched()
+    phases.seconds["workers"] = jail.spawn_seconds - spawned_before
     errors = list(plugin.collection_errors)
     if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         errors.append(f"pytest exited with {exit_code!r}: {sink.getvalue()[-2000:]}")
-    return RunResult(list(plugin.outcomes.values()), errors, int(exit_code))
+    return RunResult(list(plugin.outcomes.values()), errors, int(exit_code), phases.seconds)

@@ -15,11 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # the course's classes hand out torch tensors; keep numpy arrays if torch is absent
-    import torch
-except ImportError:  # pragma: no cover - the grader always has torch
-    torch = None
-
 __all__ = ["CirclesData", "MNISTData", "plot_data", "plot_data_with_grid", "plot_loss"]
 
 # Names that tell intake a student's import is this helper module.
@@ -30,7 +25,13 @@ SEED = 20221103
 
 def _tensor(array: np.ndarray):
     array = np.ascontiguousarray(array, dtype=np.float32)
-    return torch.from_numpy(array) if torch is not None else array
+    # Imported here, not at the top: intake reads this module's names in the grader's process,
+    # which must not pay for a torch import.
+    try:  # the course's classes hand out torch tensors; keep numpy arrays if torch is absent
+        import torch
+    except ImportError:  # pragma: no cover - the grader always has torch
+        return array
+    return torch.from_numpy(array)
 
 
 def _numpy(values) -> np.ndarray:

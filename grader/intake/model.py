@@ -97,6 +97,11 @@ class PreparedSubmission:
     # "origin": Origin JSON}: the classes the manifest names, wherever the student defined them
     classes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    @property
+    def handed_in(self) -> set[str]:
+        """The manifest files this submission has and intake could take in."""
+        return set(self.modules) - set(self.fatal)
+
     def origin_of_line(self, module_file: str, line: int) -> Origin | None:
         """Where a line of a prepared module came from; None for lines the intake wrote itself."""
         runs = self.line_map.get(module_file)

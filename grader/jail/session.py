@@ -35,6 +35,8 @@ from grader.jail.protocol import HandleInfo
 from grader.jail.sandbox import Limits
 from grader.jail.zygote import SOCKET_NAME
 
+ZYGOTE_START_SECONDS = 120.0
+
 __student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
 
 
@@ -55,9 +57,19 @@ class Jail:
         self.process = process
         self.socket_dir = socket_dir
         self._conn: socket.socket | None = None
+        self.spawn_seconds = 0.0  # spent starting workers, until each said hello (for the benchmark)
+        self._prefetched: dict[JobSpec, WorkerConnection] = {}
 
     @classmethod
     def start(cls, preload: list[str] = (), timeout: float = 120.0) -> "Jail":
+        jail = cls.launch(preload)
+        jail.wait_ready(timeout)
+        return jail
+
+    @classmethod
+    def launch(cls, preload: list[str] = ()) -> "Jail":
+        """Start the zygote and return at once: the caller starts its scorers while the zygote
+        imports torch (each takes about a torch import; on two cores they overlap)."""
         socket_dir = tempfile.mkdtemp(prefix="grader-jail-")
         os.chmod(socket_dir, 0o700)
         # The zygote's environment is built from nothing, never copied from ours: its environment
@@ -75,14 +87,15 @@ class Jail:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=socket_dir, env=env,
             start_new_session=True,
         )
+        return cls(process, socket_dir)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
-        line = b""
-        while time.monotonic() < deadline and process.poll() is None:
-            line = process.stdout.readline()
-            if line.strip() == b"ready":
-                return cls(process, socket_dir)
-        process.kill()
-        raise HarnessError(f"the worker zygote did not start (exit code {process.poll()})")
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if self.process.stdout.readline().strip() == b"ready":
+                return
+        self.process.kill()
+        raise HarnessError(f"the worker zygote did not start (exit code {self.process.poll()})")
 
     @classmethod
     def attach(cls, socket_dir: str) -> "Jail":
@@ -91,12 +104,64 @@ class Jail:
 
     def _zygote(self) -> socket.socket:
         if self._conn is None:
+            # A scorer of the pool may get here while the zygote is still importing torch: its
+            # socket appears when it is ready.
+            path = os.path.join(self.socket_dir, SOCKET_NAME)
+            deadline = time.monotonic() + ZYGOTE_START_SECONDS
+            while not os.path.exists(path) and time.monotonic() < deadline:
+                if self.process is not None and self.process.poll() is not None:
+                    raise HarnessError(f"the worker zygote did not start (exit code {self.process.poll()})")
+                time.sleep(0.01)
             conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            conn.connect(os.path.join(self.socket_dir, SOCKET_NAME))
+            try:
+                conn.connect(path)
+            except OSError as exc:
+                conn.close()
+                raise HarnessError(f"the worker zygote is not there: {exc}") from None
             self._conn = conn
         return self._conn
 
     def spawn(self, job: JobSpec) -> "WorkerConnection":
+        """A worker for `job`, confined and greeted: the one `prefetch` started, or a new one."""
+        started = time.perf_counter()
+        try:
+            worker = self._prefetched.pop(job, None)
+            if worker is None or not worker.alive:
+                worker = self._fork(job)
+            worker.greet()
+            return worker
+        finally:
+            self.spawn_seconds += time.perf_counter() - started
+
+    def prefetch(self, job: JobSpec) -> None:
+        """Have the zygote fork the next test's worker now: it prepares and confines itself while
+        this test runs (on another core), and `spawn(job)` takes it. Worth it when a scorer has a
+        core to spare (one student, `grader check`); the worker runs no student code until asked.
+        At most two wait (this test's, if its setup has not taken it yet, and the next one's)."""
+        started = time.perf_counter()
+        try:
+            if job not in self._prefetched:
+                self._prefetched[job] = self._fork(job)
+                while len(self._prefetched) > 2:  # the oldest was for a test that did not come
+                    self.discard_prefetched(next(iter(self._prefetched)))
+        except HarnessError:
+            pass  # spawn() meets the same trouble again, and reports it
+        finally:
+            self.spawn_seconds += time.perf_counter() - started
+
+    def discard_prefetched(self, *jobs: JobSpec) -> None:
+        """Kill the prefetched workers (those of `jobs`, or all): a run that ends leaves none."""
+        for job in jobs or list(self._prefetched):
+            worker = self._prefetched.pop(job)
+            # Killed only once it has read its request off our zygote socket (its hello says so):
+            # the zygote takes a worker that dies before that as a hang-up, and closes the socket.
+            try:
+                worker.greet()
+            except (HarnessError, WorkerDied, StudentTimeout):
+                pass
+            worker.kill()
+
+    def _fork(self, job: JobSpec) -> "WorkerConnection":
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         request = {"submission_dir": job.submission_dir, "limits": asdict(job.limits),
                    "hidden_paths": list(job.hidden_paths), "seed": job.seed}
@@ -113,7 +178,7 @@ class Jail:
             for fd in fds:
                 os.close(fd)
             raise HarnessError(f"the zygote could not start a worker: {answer.get('error')}")
-        return WorkerConnection(ours, answer["pid"], fds[0] if fds else None, job.limits)
+        return WorkerConnection(ours, answer["pid"], fds[0] if fds else None, job.limits, greet=False)
 
     def probe(self, limits: Limits = Limits()) -> dict:
         """Start one worker on an empty folder: which confinement layers this machine applies."""
@@ -126,6 +191,7 @@ class Jail:
             shutil.rmtree(empty, ignore_errors=True)
 
     def close(self) -> None:
+        self.discard_prefetched()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -147,13 +213,22 @@ class Jail:
 class WorkerConnection:
     """One live worker process: request / reply with deadlines; kill on overrun."""
 
-    def __init__(self, sock: socket.socket, pid: int, pidfd: int | None, limits: Limits) -> None:
+    def __init__(self, sock: socket.socket, pid: int, pidfd: int | None, limits: Limits,
+                 greet: bool = True) -> None:
         self.sock = sock
         self.pid = pid
         self.pidfd = pidfd
         self.limits = limits
         self.seq = 0
         self.alive = True
+        self.confinement: dict = {}
+        if greet:
+            self.greet()
+
+    def greet(self) -> None:
+        """Wait for the worker's hello: it is confined and serving. Once; then a no-op."""
+        if self.confinement:
+            return
         hello = self._receive(0, time.monotonic() + 60)
         if not isinstance(hello, dict) or not all(
                 isinstance(hello.get(key), list) and all(isinstance(item, str) for item in hello[key])

@@ -159,9 +159,12 @@ class Zygote:
         self.children: dict[int, str] = {}  # worker (or its intermediate) pid -> its job folder
         path = os.path.join(socket_dir, SOCKET_NAME)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        os.chmod(path, 0o600)
+        # Bound and listening under another name first: scorers wait for `path` to appear and
+        # connect at once (Jail._zygote), so it must never exist before it accepts.
+        self.listener.bind(path + ".new")
+        os.chmod(path + ".new", 0o600)
         self.listener.listen(64)
+        os.rename(path + ".new", path)
         self.clients: list[socket.socket] = []  # connected scorers we wait for a request from
         self.busy: dict[int, socket.socket] = {}  # a new worker's done pipe -> the scorer it reads
         # Root gives each worker its own uid from a range (see sandbox.WORKER_UID_BASE); start at
