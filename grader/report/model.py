@@ -1,12 +1,25 @@
 """The per-student report: a stable, versioned contract (documented in the README).
 
     {"schema": 1, "student", "assignment", "score", "max_score",
-     "questions": {"<id>": {"score", "max_score", "feedback": [str, ...], "bonus", "tests": "3/4"}},
+     "questions": {"<id>": {"score", "max_score", "feedback": [str, ...], "bonus", "tests": "3/4",
+                            "title", "verdict": str | None, "figures": [{"kind", "title", ...}]}},
      "student_name", "moodle_id", "sources": {...}, "notes": [str], "harness_errors": [str],
      "lang", "grader_version"}
 
 The first five keys and each question's score / max_score / feedback are the contract; the others
-are additions that consumers may ignore.
+are additions that consumers may ignore. A question's "feedback" starts with its one-line verdict
+(also its "verdict"), then the distinct causes, the smallest failing input, the failing tests'
+titles, the notes (grader.summary); "title" and every line are in the report's language.
+
+"figures" (an addition) holds what the tests measured, to draw (grader.checks.figures bounds it),
+titles and labels rendered in the report's language; `grader.report.html` draws them:
+
+    {"kind": "curve", "title", "x_label", "y_label", "log_y",
+     "series": [{"label", "y": [float | null, ...], "x": [float, ...] (optional)}]}   null: NaN / inf
+    {"kind": "regions", "title", "x_label", "y_label", "extent": [x_min, x_max, y_min, y_max],
+     "grid": [[class, ...], ...] (row 0 at y_min), "points": [[x, y], ...], "classes": [class, ...]}
+    {"kind": "images", "title", "rows": [{"label", "images": [[[pixel, ...], ...], ...]}],
+     "value_range": [low, high] (optional)}
 """
 
 from __future__ import annotations
@@ -19,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.messages import Message
+from grader.messages import LINE_CHARS, Message
 from grader.scoring import QuestionScore, total
 
 SCHEMA = 1
@@ -35,7 +48,8 @@ class StudentReport:
     moodle_id: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
     harness_errors: list[str] = field(default_factory=list)
-    test_seconds: float = 0.0   # time inside the tests' call phases (for the benchmark; not reported)
+    # Where the scorer's seconds went (RunResult.phases): for the benchmark, never in the report.
+    timings: dict[str, float] = field(default_factory=dict)
     content_hash: str = ""      # what the report was made from (grader.fingerprint)
 
     @property
@@ -54,9 +68,12 @@ class StudentReport:
             "score": self.score,
             "max_score": self.max_score,
             "questions": {
-                qid: {"title": q.title, "score": q.score, "max_score": q.max_score, "bonus": q.bonus,
+                qid: {"title": q.title_in(lang), "score": q.score, "max_score": q.max_score, "bonus": q.bonus,
                       "tests": f"{q.tests_passed}/{q.tests_total}",
-                      "feedback": [m.render(lang) for m in q.feedback],
+                      # the verdict first, then the causes (grader.summary); each line capped
+                      "feedback": [m.render(lang, LINE_CHARS) for m in q.lines()],
+                      "verdict": q.verdict.render(lang, LINE_CHARS) if q.verdict is not None else None,
+                      "figures": [f.render(lang) for f in q.figures],
                       **({"skipped": True} if q.skipped else {})}
                 for qid, q in self.questions.items()
             },
@@ -77,7 +94,7 @@ class StudentReport:
                 "questions": {qid: q.to_json() for qid, q in self.questions.items()},
                 "notes": [m.to_json() for m in self.notes], "student_name": self.student_name,
                 "moodle_id": self.moodle_id, "sources": dict(self.sources),
-                "harness_errors": list(self.harness_errors), "test_seconds": self.test_seconds}
+                "harness_errors": list(self.harness_errors), "timings": dict(self.timings)}
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> "StudentReport":
@@ -85,7 +102,7 @@ class StudentReport:
                    {qid: QuestionScore.from_json(q) for qid, q in data["questions"].items()},
                    [Message.from_json(m) for m in data.get("notes", [])], data.get("student_name"),
                    data.get("moodle_id"), dict(data.get("sources", {})), list(data.get("harness_errors", [])),
-                   float(data.get("test_seconds", 0.0)))
+                   {str(k): float(v) for k, v in data.get("timings", {}).items()})
 
 
 def write_atomically(path: Path, content: str) -> None:
