@@ -16,7 +16,7 @@ Manifest (TOML):
     id = "tp_nn"
     title = "..."
     handout = "000_12c9383546a065f4.txt"      # optional, informative
-    preload = ["sklearn.svm"]                   # modules the zygote imports once, before forking
+    preload = ["torch._dynamo"]                 # modules the zygote imports once, before forking
 
     [limits]                                    # optional; see AssignmentLimits
     call_timeout = 10                           # seconds per call into student code
@@ -38,9 +38,11 @@ Manifest (TOML):
     name = "tp_nn.py"                           # module name students hand in
     aliases = ["circles*.py", "TP3*.ipynb"]     # other names intake accepts (glob, case-insensitive)
     kind = "module"                             # or "script": the file is run whole
+    preload = ["sklearn.svm"]                   # preloaded only when a submission has this file
 
     [questions.forward]
-    title = "forward(params, X)"
+    title = "forward(params, X)"                # the report's title, in French (the labs' language)
+    title_en = "forward(params, X)"             # the same in English, for `--lang en`
     points = 3
     file = "tp_nn.py"                           # where the question's code is expected
     functions = ["forward(params, X)"]          # functions graded, with their signature
@@ -94,6 +96,7 @@ class FileSpec:
     name: str
     aliases: tuple[str, ...] = ()
     kind: str = "module"  # "module": definitions are kept; "script": run whole
+    preload: tuple[str, ...] = ()  # what the zygote imports when a submission has this file
 
     @property
     def module(self) -> str:
@@ -114,6 +117,11 @@ class Question:
     bonus: bool = False
     credit: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    title_en: str = ""   # the English title ("" when the manifest gives none: `title` then)
+
+    def title_in(self, lang: str) -> str:
+        """The question's title in a report's language."""
+        return self.title_en if lang == "en" and self.title_en else self.title
 
     @property
     def module(self) -> str:
@@ -207,6 +215,16 @@ class Assignment:
                 return spec
         raise KeyError(name)
 
+    def preload_for(self, handed_in: set[str] | frozenset[str]) -> list[str]:
+        """What the zygote imports for a batch whose submissions hold the files `handed_in`:
+        the assignment's own list, and each handed-in file's (a student who did part 2.1 only
+        does not wait for the SVM library that part 2.6 needs)."""
+        modules = list(self.preload)
+        for spec in self.files:
+            if spec.name in handed_in:
+                modules += [m for m in spec.preload if m not in modules]
+        return modules
+
     def questions_for(self, file_name: str) -> list[Question]:
         """The questions answered in `file_name` (as their file or as their script)."""
         return [q for q in self.questions.values() if file_name in q.files]
@@ -237,7 +255,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-_QUESTION_FIELDS = {"title", "points", "file", "functions", "classes", "script", "variables", "section",
+_QUESTION_FIELDS = {"title", "title_en", "points", "file", "functions", "classes", "script", "variables", "section",
                     "bonus", "credit", "params"}
 
 
@@ -247,6 +265,8 @@ def _question(qid: str, raw: dict, files: dict[str, FileSpec], classes: dict, wh
     if unknown:
         hint = " (the question's form is its `script`; credit shares go in [credit])" \
             if unknown & {"kind", "conventions"} else ""
+        if any(name.startswith("title") or name.endswith("title") for name in unknown):
+            hint = " (a question has `title`, in French, and `title_en`, its English title)"
         raise HarnessError(f"{spot}: unknown field(s) {', '.join(sorted(unknown))}{hint}")
     file = _require(raw, "file", str, spot)
     if file not in files:
@@ -267,6 +287,9 @@ def _question(qid: str, raw: dict, files: dict[str, FileSpec], classes: dict, wh
     for name in question_classes:
         if not _IDENTIFIER.match(name):
             raise HarnessError(f"{spot}: class {name!r} is not a Python name")
+    for key in ("title", "title_en"):
+        if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
+            raise HarnessError(f"{spot}: {key} must be a non-empty string")
     credit = raw.get("credit", {})
     if not isinstance(credit, dict) or not all(isinstance(v, (int, float)) and 0 <= v <= 1
                                                for v in credit.values()):
@@ -276,6 +299,7 @@ def _question(qid: str, raw: dict, files: dict[str, FileSpec], classes: dict, wh
         classes=question_classes, script=script, variables=_strings(raw.get("variables", []), spot),
         section=_strings(raw.get("section", []), f"{spot}.section"), bonus=bool(raw.get("bonus", False)),
         credit={k: float(v) for k, v in credit.items()}, params=dict(raw.get("params", {})),
+        title_en=raw.get("title_en", ""),
     )
 
 
@@ -300,7 +324,8 @@ def load(root: str | os.PathLike, reference_dir: str | os.PathLike | None = None
         if kind not in ("module", "script"):
             raise HarnessError(f"{spot}: kind must be 'module' or 'script'")
         name = _require(raw, "name", str, spot)
-        files[name] = FileSpec(name=name, aliases=_strings(raw.get("aliases", []), spot), kind=kind)
+        files[name] = FileSpec(name=name, aliases=_strings(raw.get("aliases", []), spot), kind=kind,
+                               preload=_strings(raw.get("preload", []), f"{spot}: preload"))
     classes = {}
     for canonical, aliases in data.get("classes", {}).items():
         if not _IDENTIFIER.match(canonical):
@@ -321,6 +346,6 @@ def load(root: str | os.PathLike, reference_dir: str | os.PathLike | None = None
     return Assignment(
         id=assignment_id, title=data.get("title", assignment_id), root=root, files=tuple(files.values()),
         questions=questions, limits=limits, classes=classes, function_aliases=function_aliases, data=datasets,
-        preload=tuple(data.get("preload", [])), handout=data.get("handout", ""),
+        preload=_strings(data.get("preload", []), f"{where}: preload"), handout=data.get("handout", ""),
         reference_override=Path(reference_dir).resolve() if reference_dir else None,
     )

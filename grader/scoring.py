@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
 from grader.assignment import Assignment, Question
-from grader.messages import Message, msg
-from grader.outcomes import TestOutcome
+from grader.messages import Message, msg, text
+from grader.outcomes import Figure, TestOutcome
+from grader.summary import summarize
+
+MAX_FIGURES = 8   # per question: the report's pictures stay a few hundred kilobytes per student
 
 
 class _Origin(Protocol):
@@ -39,19 +42,33 @@ class QuestionScore:
     tests_total: int = 0
     harness_error: bool = False
     skipped: bool = False
+    figures: list[Figure] = field(default_factory=list)   # what the tests measured, to draw
+    title_en: str = ""                   # the manifest's English title ("": `title` in every language)
+    verdict: Message | None = None       # the one-line verdict that heads the feedback (grader.summary)
+
+    def title_in(self, lang: str) -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title
+
+    def lines(self) -> list[Message]:
+        """The feedback as a report shows it: the verdict, then the rest."""
+        return ([self.verdict] if self.verdict is not None else []) + list(self.feedback)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "score": self.score, "max_score": self.max_score,
                 "bonus": self.bonus, "feedback": [m.to_json() for m in self.feedback],
                 "tests_passed": self.tests_passed, "tests_total": self.tests_total,
-                "harness_error": self.harness_error, "skipped": self.skipped}
+                "harness_error": self.harness_error, "skipped": self.skipped,
+                "figures": [f.to_json() for f in self.figures], "title_en": self.title_en,
+                "verdict": self.verdict.to_json() if self.verdict is not None else None}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "QuestionScore":
         return cls(str(data["id"]), str(data["title"]), float(data["score"]), float(data["max_score"]),
                    bool(data["bonus"]), [Message.from_json(m) for m in data.get("feedback", [])],
                    int(data.get("tests_passed", 0)), int(data.get("tests_total", 0)),
-                   bool(data.get("harness_error", False)), bool(data.get("skipped", False)))
+                   bool(data.get("harness_error", False)), bool(data.get("skipped", False)),
+                   [Figure.from_json(f) for f in data.get("figures", [])], str(data.get("title_en", "")),
+                   Message.from_json(data["verdict"]) if data.get("verdict") else None)
 
 
 def _unique(messages: list[Message]) -> list[Message]:
@@ -91,20 +108,23 @@ def score_question(question: Question, results: list[TestOutcome],
     if skipped:
         feedback = _unique([m for r in results if r.skipped for m in r.messages])
         return QuestionScore(question.id, question.title, 0.0, question.points, question.bonus,
-                             feedback, 0, len(results), skipped=True)
+                             feedback, 0, len(results), skipped=True, title_en=question.title_en)
     share, withheld = _share(results)
-    feedback = _unique([m for r in results for m in r.messages])
+    # verdict, distinct causes, smallest failing input, failing tests, notes (grader.summary)
+    summary = summarize(results, all_passed=bool(results) and share == 1.0)
+    feedback = summary.lines + shown
     if not results:
-        feedback = list(blocking) or [msg("not_graded", reason="no test for this question was run")]
-    elif share == 1.0:
-        feedback.append(msg("all_passed"))
+        feedback = list(blocking) or [msg("not_graded", reason=text("no test for this question was run",
+                                                                    "aucun test de cette question n'a été exécuté"))]
     elif withheld:
         feedback.append(msg("incidental_withheld"))
     return QuestionScore(
         id=question.id, title=question.title, score=round(question.points * share, 2),
-        max_score=question.points, bonus=question.bonus, feedback=shown + feedback,
+        max_score=question.points, bonus=question.bonus, feedback=feedback,
+        title_en=question.title_en, verdict=summary.verdict,
         tests_passed=sum(1 for r in results if r.fraction == 1.0), tests_total=len(results),
         harness_error=any(r.harness_error for r in results),
+        figures=[f for r in results for f in r.figures][:MAX_FIGURES],
     )
 
 

@@ -206,4 +206,11 @@ ENTRIES: dict[str, dict[str, str]] = {
     },
 }
 
+# How a question's feedback orders these lines (grader.summary): a message that names a cause
+# (a diagnosis above, an author's sentence, an exception) comes first; these say only *that* a
+# value is wrong, and these last ones only where and how much.
+STATEMENTS = frozenset({"value_type", "value_shape", "value_dtype", "values_wrong", "value_wrong",
+                        "missing_key", "length", "expected_type", "missing_keys", "expected_tuple"})
+DETAILS = frozenset({"largest_error", "expected_value", "actual_value", "input_changed_at"})
+
 register(ENTRIES)

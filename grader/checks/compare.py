@@ -26,7 +26,7 @@ import numpy as np
 import grader.catalogue.checks  # noqa: F401  (registers the message keys used below)
 from grader.checks.diagnose import Case, run_diagnoses, shape_str
 from grader.checks.outcomes import CheckFailed
-from grader.messages import Message, msg
+from grader.messages import Message, joined, msg
 
 __student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
 
@@ -336,7 +336,7 @@ def _compare(actual: Any, expected: Any, name: str, rtol: float | None, atol: fl
         if not isinstance(actual, Mapping):
             return _type_mismatch(actual, expected, name)
         for key in expected:
-            path = f"{name}[{key!r}]"
+            path = joined(name, f"[{key!r}]")   # a name may be a Message (text(en, fr))
             if key not in actual:
                 return Mismatch("missing_key", [msg("missing_key", name=name, missing=repr(key),
                                                     keys=_keys_str(actual))], [])
@@ -359,7 +359,7 @@ def _compare(actual: Any, expected: Any, name: str, rtol: float | None, atol: fl
         if len(items) != len(expected):
             return Mismatch("length", [msg("length", name=name, actual=len(items), expected=len(expected))], [])
         for i, (a_item, e_item) in enumerate(zip(items, expected)):
-            found = _compare(a_item, e_item, f"{name}[{i}]", rtol, atol, context)
+            found = _compare(a_item, e_item, joined(name, f"[{i}]"), rtol, atol, context)
             if found is not None:
                 return found
         return None

@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.checks.compare import Mismatch, compare, default_tolerance, value_dtype
 from grader.checks.outcomes import CheckFailed
-from grader.messages import msg
+from grader.messages import joined, msg
 
 __student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
 
@@ -101,7 +101,7 @@ def expect_gradient_close(actual: Mapping[str, Any], expected: Mapping[str, Any]
         if mismatch is not None:
             raise CheckFailed(*mismatch.messages)
     for key, e in expected.items():
-        path = f"{name}[{key!r}]"
+        path = joined(name, f"[{key!r}]")   # a name may be a Message (text(en, fr))
         if key not in actual:
             keys = ", ".join(repr(k) for k in list(actual.keys())[:10])
             mismatch = Mismatch("missing_key", [msg("missing_key", name=name, missing=repr(key), keys=keys[:100])], [])

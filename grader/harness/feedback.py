@@ -17,8 +17,6 @@ from grader.errors import BudgetExhausted, HarnessError, StudentError, StudentTi
 from grader.messages import Message, msg, text
 
 GRADER_ROOT = str(Path(__file__).resolve().parent.parent)
-WHOLE_FILE_KEYS = frozenset({"missing_function", "stub_function", "missing_class", "stub_class",
-                             "import_failed"})
 
 
 class NotGradable(Exception):
@@ -57,13 +55,14 @@ def explain(exc: BaseException | None, tb: types.TracebackType | None = None) ->
         scope = text("test", "test") if exc.scope == "test" else text("submission", "rendu")
         return [msg("budget_exhausted", scope=scope, seconds=exc.seconds)], False
     if isinstance(exc, StudentTimeout):
-        return [msg("student_timeout", function="your code", seconds=exc.seconds)], False
+        return [msg("student_timeout", function=text("your code", "votre code"), seconds=exc.seconds)], False
     if isinstance(exc, WorkerDied):
-        return [msg("worker_died", function="the test", reason=str(exc))], False
+        return [msg("worker_died", function=text("the test", "le test"), reason=str(exc))], False
     if isinstance(exc, StudentError):
         if exc.phase == "import":
-            return [msg("import_failed", file=exc.syntax.get("file") or "your file", error=exc.summary())], False
-        return [msg("student_exception", function=exc.frames[0].function if exc.frames else "your code",
+            return [msg("import_failed", file=exc.syntax.get("file") or text("your file", "votre fichier"),
+                        error=exc.summary())], False
+        return [msg("student_exception", function=exc.frames[0].function if exc.frames else "code",
                     error=exc.summary())], False
     if isinstance(exc, HarnessError):
         return [msg("harness_error", error=str(exc))], True
@@ -90,8 +89,3 @@ def raised_in_grader(tb: types.TracebackType | None) -> bool:
     if not last.f_code.co_filename.startswith(GRADER_ROOT):
         return False
     return not last.f_globals.get("__student_facing__", False)
-
-
-def about_the_whole_file(exc: BaseException | None, messages: list[Message]) -> bool:
-    """Said once per question (not once per test): the file or a function is missing, a stub..."""
-    return isinstance(exc, NotGradable) or (bool(messages) and all(m.key in WHOLE_FILE_KEYS for m in messages))

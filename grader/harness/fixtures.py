@@ -25,14 +25,16 @@ from typing import Any, Callable
 import pytest
 
 from grader.assignment import Assignment, Question
+from grader.checks.figures import CURRENT_FIGURES
 from grader.checks.outcomes import CURRENT_NOTES, CheckFailed, PartialCredit, QuestionSkipped
 from grader.errors import HarnessError, StudentError, StudentTimeout, WorkerDied
-from grader.harness.feedback import NotGradable, about_the_whole_file, explain, unwrap
+from grader.harness.feedback import NotGradable, explain, unwrap
 from grader.harness.hypothesis_notes import falsifying_example
 from grader.harness.student import Student, nothing_to_grade
+from grader.harness.titles import split_title
 from grader.intake import PreparedSubmission
 from grader.jail.session import Budget, Jail, JobSpec, Session
-from grader.messages import msg
+from grader.messages import Message, msg, text
 from grader.outcomes import TestOutcome
 
 _REFERENCES: dict[Path, Any] = {}
@@ -79,8 +81,10 @@ class PerStudent:
 class GraderPlugin:
     def __init__(self, assignment: Assignment, submission: PreparedSubmission, jail: Jail,
                  hidden_paths: tuple[str, ...] = (), grading: bool = True, seed: int = 0,
-                 call_timeout: float | None = None, data: dict[str, str] | None = None) -> None:
+                 call_timeout: float | None = None, data: dict[str, str] | None = None,
+                 prefetch: bool = False) -> None:
         self.spec = assignment
+        self.prefetch = prefetch  # start the next test's worker while this one runs (a core to spare)
         self.prepared = submission
         self.jail = jail
         self.hidden_paths = hidden_paths
@@ -93,6 +97,7 @@ class GraderPlugin:
         self.per_student_cache = PerStudent()
         self.budget = Budget("submission", assignment.limits.submission_seconds)
         self.notes: dict[str, list] = {}     # nodeid -> messages said whatever the test's result
+        self.figures: dict[str, list] = {}   # nodeid -> figures recorded (`figure`), likewise
 
     # -- collection ------------------------------------------------------------------------------
 
@@ -168,6 +173,22 @@ class GraderPlugin:
             return Path(value) if value else None
         return find
 
+    def _job(self, item: pytest.Item) -> JobSpec:
+        """The worker a test gets: the same for the same test of the same submission."""
+        seed = int.from_bytes(hashlib.sha256(f"{self.seed}:{item.nodeid}".encode()).digest()[:4], "big")
+        return JobSpec(submission_dir=str(self.prepared.dir), limits=self.limits,
+                       hidden_paths=self.hidden_paths, seed=seed)
+
+    def _needs_worker(self, item: pytest.Item) -> bool:
+        """Whether the test will start a worker: it uses one, and its question's files are here."""
+        if "session" not in getattr(item, "fixturenames", ()):
+            return False
+        try:
+            question = self.question_of(item)
+        except HarnessError:
+            return False
+        return any(f not in self.prepared.fatal for f in question.files)
+
     @pytest.fixture
     def session(self, request: pytest.FixtureRequest):
         question = self.question_of(request.node)
@@ -176,10 +197,7 @@ class GraderPlugin:
             if len(question.forms) > 1:
                 raise CheckFailed(nothing_to_grade(question), *blocking)
             raise NotGradable(blocking[0])
-        seed = int.from_bytes(hashlib.sha256(f"{self.seed}:{request.node.nodeid}".encode()).digest()[:4], "big")
-        job = JobSpec(submission_dir=str(self.prepared.dir), limits=self.limits,
-                      hidden_paths=self.hidden_paths, seed=seed)
-        session = Session(self.jail, job, Budget("test", self.spec.limits.test_seconds, self.budget))
+        session = Session(self.jail, self._job(request.node), Budget("test", self.spec.limits.test_seconds, self.budget))
         if question.classes and "student" not in request.fixturenames:
             # a test that drives the student's classes through a driver only: the same gate
             Student(session, question, self.spec, self.prepared.fatal, self.prepared.classes).require()
@@ -225,10 +243,14 @@ class GraderPlugin:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
+        if self.prefetch and nextitem is not None and self._needs_worker(nextitem):
+            self.jail.prefetch(self._job(nextitem))
         token = CURRENT_NOTES.set(self.notes.setdefault(item.nodeid, []))
+        figures = CURRENT_FIGURES.set(self.figures.setdefault(item.nodeid, []))
         try:
             yield
         finally:
+            CURRENT_FIGURES.reset(figures)
             CURRENT_NOTES.reset(token)
 
     @pytest.hookimpl(hookwrapper=True)
@@ -250,7 +272,8 @@ class GraderPlugin:
         public = "/public/" in str(item.path).replace("\\", "/")
         base = TestOutcome(item.nodeid, question.id, weight, 1.0, public=public,
                            seconds=float(getattr(report, "duration", 0.0)),
-                           incidental=item.get_closest_marker("incidental") is not None)
+                           incidental=item.get_closest_marker("incidental") is not None,
+                           figures=list(self.figures.get(item.nodeid, [])))
         notes = self.notes.get(item.nodeid, [])
         if report.passed:
             base.messages = list(notes)
@@ -258,7 +281,8 @@ class GraderPlugin:
         base.fraction = 0.0
         if report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
-            base.messages = [*notes, msg("not_graded", reason=str(reason).removeprefix("Skipped: ")[-300:])]
+            skip = msg("not_graded", reason=str(reason).removeprefix("Skipped: ")[-300:])
+            base.messages = [*notes, msg("test_failed", test=_test_title(item), reason=skip)]
             return base
         raw = call.excinfo.value if call.excinfo else None
         exc = unwrap(raw)
@@ -271,10 +295,9 @@ class GraderPlugin:
             base.skipped = True
             base.messages = [msg("question_skipped", reason=m) for m in messages]
             return base
-        if about_the_whole_file(exc, messages):
-            base.messages = list(messages)  # said once per question, not once per test
-        else:
-            base.messages = [msg("test_failed", test=_test_title(item), reason=m) for m in messages]
+        # Every reason keeps its test's title: grader.summary says a reason shared by several
+        # tests (a missing function, a stub) once, and names the failing tests in the report's language.
+        base.messages = [msg("test_failed", test=_test_title(item), reason=m) for m in messages]
         base.messages += falsifying_example(raw, set(getattr(item, "fixturenames", ())))
         base.messages[:0] = notes
         base.harness_error = harness
@@ -292,8 +315,15 @@ class GraderPlugin:
         exc.args = (exc.summary(),)
 
 
-def _test_title(item: pytest.Item) -> str:
-    doc = getattr(getattr(item, "function", None), "__doc__", None)
-    if doc:
-        return doc.strip().splitlines()[0].rstrip(".")
-    return item.name.removeprefix("test_").replace("_", " ")
+def _test_title(item: pytest.Item) -> Message:
+    """The test's title in both languages (grader.harness.titles: the docstring's first paragraph,
+    English then `fr: ...`); without a docstring, its name."""
+    english, french = split_title(getattr(getattr(item, "function", None), "__doc__", None))
+    if not english:
+        english = item.name.removeprefix("test_").replace("_", " ")
+    french = french or english
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.id:
+        # a parametrized test: one title per parameter ("… [Reseau2]"), so the report tells them apart
+        english, french = f"{english} [{callspec.id}]", f"{french} [{callspec.id}]"
+    return text(english, french)

@@ -8,6 +8,8 @@ from grader.messages import Message, msg
 
 _FALSIFYING = re.compile(r"^(?:Falsifying example|Failing test case): \w+\((.*)\)\s*$", re.S)
 _ARGUMENT = re.compile(r"^    (\w+)=")
+# Hypothesis's own remarks after an argument ("  # or any other generated value"): not the input
+_COMMENT = re.compile(r"\s+#\s[^'\"]*$")
 FIXTURES = frozenset({"student", "reference", "reference_module", "session", "question", "assignment",
                       "submission", "source", "params", "per_student", "data_path"})
 
@@ -21,6 +23,7 @@ def falsifying_example(exc: BaseException | None, fixtures: frozenset[str] | set
             continue
         arguments: list[tuple[str, list[str]]] = []
         for line in match.group(1).splitlines():
+            line = _COMMENT.sub("", line)
             start = _ARGUMENT.match(line)
             if start:
                 arguments.append((start.group(1), [line.strip()]))

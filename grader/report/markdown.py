@@ -1,7 +1,9 @@
-"""The readable per-student feedback file."""
+"""The readable per-student feedback file, in one language: under each question its one-line
+verdict, then the causes, the smallest failing input and the failing tests (grader.summary)."""
 
 from __future__ import annotations
 
+from grader.messages import LINE_CHARS
 from grader.report.model import StudentReport
 
 _HEAD = {
@@ -22,7 +24,7 @@ def render(report: StudentReport, lang: str) -> str:
              else f"**{score_h}: {report.score:g} / {report.max_score:g}**", ""]
     lines += [f"| {question_h} | {points_h} | {tests_h} |", "|---|---:|---:|"]
     for q in report.questions.values():
-        title = q.title + (f" ({bonus_h})" if q.bonus else "")
+        title = q.title_in(lang) + (f" ({bonus_h})" if q.bonus else "")
         lines.append(f"| {title} | {points(q)} | {q.tests_passed}/{q.tests_total} |")
     lines.append("")
     if report.sources:
@@ -31,10 +33,13 @@ def render(report: StudentReport, lang: str) -> str:
         lines.append("")
     if report.notes:
         lines += [f"## {notes_h}", ""]
-        lines += [f"- {m.render(lang)}" for m in report.notes]
+        lines += [f"- {m.render(lang, LINE_CHARS)}" for m in report.notes]
         lines.append("")
     for q in report.questions.values():
-        lines += [f"## {q.title} — {points(q)}", ""]
-        lines += [f"- {m.render(lang)}" for m in q.feedback]
-        lines.append("")
+        lines += [f"## {q.title_in(lang)} — {points(q)}", ""]
+        if q.verdict is not None:
+            lines += [f"**{q.verdict.render(lang, LINE_CHARS)}**", ""]
+        if q.feedback:
+            lines += [f"- {m.render(lang, LINE_CHARS)}" for m in q.feedback]
+            lines.append("")
     return "\n".join(lines)

@@ -112,13 +112,25 @@ def examples(check, share: float = 1.0):
 
 # -- small helpers -------------------------------------------------------------------------------
 
-def as_tensor(value, name: str) -> torch.Tensor:
+# Where a check runs, in English and French: the tail of its messages and of its values' names.
+YOUR_CONTEXT = ("with your Context", "avec votre Context")
+GRADER_CONTEXT = ("with the grader's Context", "avec le Context du correcteur")
+
+
+def _both(words) -> tuple[str, str]:
+    """(English, French) of a description: a plain string is the same in both (code, names)."""
+    return (words, words) if isinstance(words, str) else (words[0], words[1])
+
+
+def as_tensor(value, name) -> torch.Tensor:
+    """`name`: a string, or (English, French) when it holds words."""
     if isinstance(value, torch.Tensor):
         return value.detach().to(DTYPE)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return torch.tensor(float(value), dtype=DTYPE)
-    fail(text(f"{name} must be a tensor, got {type(value).__name__}",
-              f"{name} doit être un tenseur, pas {type(value).__name__}"))
+    en, fr = _both(name)
+    fail(text(f"{en} must be a tensor, got {type(value).__name__}",
+              f"{fr} doit être un tenseur, pas {type(value).__name__}"))
 
 
 def close(a, b, rtol: float = RTOL, atol: float = ATOL) -> bool:
@@ -130,21 +142,24 @@ def shape_of(t) -> tuple:
     return tuple(torch.as_tensor(t).shape)
 
 
-def call(describe: str, function, *args):
-    """Call the student's code; an exception becomes feedback naming the call."""
+def call(describe, function, *args):
+    """Call the student's code; an exception becomes feedback naming the call (`describe`: a
+    string, or (English, French))."""
     try:
         return function(*args)
     except StudentError as exc:
-        fail(text(f"{describe} raised {exc.summary()}", f"{describe} a levé {exc.summary()}"))
+        en, fr = _both(describe)
+        fail(text(f"{en} raised {exc.summary()}", f"{fr} a levé {exc.summary()}"))
 
 
 def gradients(result, count: int, function: str, inputs: str):
     """backward's result as a tuple of `count` values, or fail naming what it must return."""
     if isinstance(result, (tuple, list)) and len(result) == count:
         return tuple(result)
-    got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
-    fail(text(f"{function}.backward must return {count} gradients, one per input of forward ({inputs}), got {got}",
-              f"{function}.backward doit renvoyer {count} gradients, un par entrée de forward ({inputs}), pas {got}"))
+    got_en, got_fr = (f"{len(result)} values", f"{len(result)} valeurs") if isinstance(result, (tuple, list)) \
+        else (type(result).__name__, type(result).__name__)
+    fail(text(f"{function}.backward must return {count} gradients, one per input of forward ({inputs}), got {got_en}",
+              f"{function}.backward doit renvoyer {count} gradients, un par entrée de forward ({inputs}), pas {got_fr}"))
 
 
 def factor_name(k: float, sizes: dict[str, int]) -> str | None:
@@ -257,29 +272,32 @@ def explain_mse_value(value: torch.Tensor, yhat: torch.Tensor, y: torch.Tensor) 
     d = yhat - y
     q, p = d.shape
     norm = d.norm()
-    name = f"MSE.forward(ctx, yhat, y) with yhat, y of shape {(q, p)}"
+    en = f"MSE.forward(ctx, yhat, y) with yhat, y of shape {(q, p)}"
+    fr = f"MSE.forward(ctx, yhat, y) avec yhat, y de forme {(q, p)}"
     if value.numel() == 1:
         v = value.reshape(())
         for expected in (norm / q, norm, norm / (q * p)):
             if close(v, expected) and not close(v, (d ** 2).sum() / q):
-                fail(text(f"{name} is the norm ||yhat − y||, not squared: the handout's mse is ||ŷ − y||², "
+                fail(text(f"{en} is the norm ||yhat − y||, not squared: the handout's mse is ||ŷ − y||², "
                           f"averaged over the batch: sum((yhat − y)²) / q",
-                          f"{name} est la norme ||yhat − y||, pas son carré : la mse de l'énoncé est ||ŷ − y||², "
+                          f"{fr} est la norme ||yhat − y||, pas son carré : la mse de l'énoncé est ||ŷ − y||², "
                           f"moyennée sur le batch : sum((yhat − y)²) / q"))
         if close(v, d.abs().sum() / q) or close(v, d.abs().mean()):
-            fail(text(f"{name} is the mean absolute error: the handout's mse squares the errors",
-                      f"{name} est l'erreur absolue moyenne : la mse de l'énoncé met les erreurs au carré"))
+            fail(text(f"{en} is the mean absolute error: the handout's mse squares the errors",
+                      f"{fr} est l'erreur absolue moyenne : la mse de l'énoncé met les erreurs au carré"))
         if close(v, (d ** 2).sum() / (2 * q)):
-            fail(text(f"{name} is half the handout's cost (a ½ factor): mse(ŷ, y) = ||ŷ − y||², no ½",
-                      f"{name} vaut la moitié du coût de l'énoncé (un facteur ½) : mse(ŷ, y) = ||ŷ − y||², sans ½"))
+            fail(text(f"{en} is half the handout's cost (a ½ factor): mse(ŷ, y) = ||ŷ − y||², no ½",
+                      f"{fr} vaut la moitié du coût de l'énoncé (un facteur ½) : mse(ŷ, y) = ||ŷ − y||², sans ½"))
         if close(v, -(d ** 2).sum() / q):
-            fail(text(f"{name} has the wrong sign: a cost is positive",
-                      f"{name} a le mauvais signe : un coût est positif"))
-    expect_close(value, (d ** 2).sum() / q, name=name)
+            fail(text(f"{en} has the wrong sign: a cost is positive",
+                      f"{fr} a le mauvais signe : un coût est positif"))
+    expect_close(value, (d ** 2).sum() / q, name=text(en, fr))
 
 
-def mse_forward(MSE, ctx, yhat, y, where: str) -> torch.Tensor:
-    out = call(f"MSE.forward(ctx, yhat, y) {where}", MSE.forward, ctx, yhat, y)
+def mse_forward(MSE, ctx, yhat, y, where: tuple[str, str]) -> torch.Tensor:
+    """`where`: YOUR_CONTEXT or GRADER_CONTEXT."""
+    out = call((f"MSE.forward(ctx, yhat, y) {where[0]}", f"MSE.forward(ctx, yhat, y) {where[1]}"),
+               MSE.forward, ctx, yhat, y)
     return as_tensor(out, "MSE.forward(ctx, yhat, y)")
 
 
@@ -303,7 +321,7 @@ def numeric_vjp(forward, x: torch.Tensor, G: torch.Tensor, eps: float = 1e-6) ->
     return grad
 
 
-def check_mse_backward(MSE, ctx_factory, yhat, y, g, where: str):
+def check_mse_backward(MSE, ctx_factory, yhat, y, g, where: tuple[str, str]):
     """Forward then backward with a context from ctx_factory(): the backward must be the gradient
     of the student's own forward (whatever its reduction), times grad_output. Returns the kind."""
     q, p = yhat.shape
@@ -311,7 +329,8 @@ def check_mse_backward(MSE, ctx_factory, yhat, y, g, where: str):
     value = mse_forward(MSE, ctx, yhat, y, where)
     kind = mse_kind(value, yhat, y)
     G = grad_output_for(value, g)
-    result = call(f"MSE.backward(ctx, grad_output) {where}", MSE.backward, ctx, G)
+    result = call((f"MSE.backward(ctx, grad_output) {where[0]}", f"MSE.backward(ctx, grad_output) {where[1]}"),
+                  MSE.backward, ctx, G)
     g_yhat, g_y = gradients(result, 2, "MSE", "yhat, y")
     if kind is not None:
         own_yhat = _reductions(yhat - y)[kind][1](G)
@@ -325,40 +344,43 @@ def check_mse_backward(MSE, ctx_factory, yhat, y, g, where: str):
 
         own_yhat, own_y = numeric_vjp(f_yhat, yhat, G), numeric_vjp(f_y, y, G)
     if g_y is None:
-        fail(text(f"MSE.backward returns None as the gradient w.r.t. y {where}: the skeleton asks for both partial "
-                  f"derivatives (gradcheck checks y too)",
-                  f"MSE.backward renvoie None comme gradient par rapport à y {where} : le squelette demande les deux "
+        fail(text(f"MSE.backward returns None as the gradient w.r.t. y {where[0]}: the skeleton asks for both "
+                  f"partial derivatives (gradcheck checks y too)",
+                  f"MSE.backward renvoie None comme gradient par rapport à y {where[1]} : le squelette demande les deux "
                   f"dérivées partielles (gradcheck vérifie y aussi)"))
-    g_yhat = as_tensor(g_yhat, "the gradient w.r.t. yhat")
-    g_y = as_tensor(g_y, "the gradient w.r.t. y")
+    g_yhat = as_tensor(g_yhat, ("the gradient w.r.t. yhat", "le gradient par rapport à yhat"))
+    g_y = as_tensor(g_y, ("the gradient w.r.t. y", "le gradient par rapport à y"))
     if close(g_yhat, own_yhat) and close(g_y, own_y):
         return kind
     sizes = {"q": q, "p": p}
     if close(g_yhat, own_y) and close(g_y, own_yhat):
-        fail(text(f"MSE.backward returns the gradients in the wrong order {where}: (grad w.r.t. yhat, grad w.r.t. y), "
-                  f"the order of forward's inputs",
-                  f"MSE.backward renvoie les gradients dans le mauvais ordre {where} : (gradient par rapport à yhat, "
+        fail(text(f"MSE.backward returns the gradients in the wrong order {where[0]}: (grad w.r.t. yhat, grad w.r.t. "
+                  f"y), the order of forward's inputs",
+                  f"MSE.backward renvoie les gradients dans le mauvais ordre {where[1]} : (gradient par rapport à yhat, "
                   f"par rapport à y), l'ordre des entrées de forward"))
     ones = torch.ones_like(G)
     if kind is not None:
         own_ones = _reductions(yhat - y)[kind][1](ones)
         if close(g_yhat, own_ones) and not close(own_ones, own_yhat):
-            fail(text(f"MSE.backward ignores grad_output {where}: the gradient of the cost must be multiplied by "
+            fail(text(f"MSE.backward ignores grad_output {where[0]}: the gradient of the cost must be multiplied by "
                       f"grad_output (the derivative of what comes after MSE, chain rule)",
-                      f"MSE.backward ignore grad_output {where} : le gradient du coût doit être multiplié par "
+                      f"MSE.backward ignore grad_output {where[1]} : le gradient du coût doit être multiplié par "
                       f"grad_output (la dérivée de ce qui suit MSE, dérivation chaînée)"))
     k = constant_factor(g_yhat, own_yhat)
     if k is not None:
         shown = describe_factor(k, sizes)
-        fail(text(f"MSE.backward is not the gradient of your own forward {where}: your gradient is {shown} × the "
+        fail(text(f"MSE.backward is not the gradient of your own forward {where[0]}: your gradient is {shown} × the "
                   f"gradient of your own forward (q = {q} examples, p = {p} outputs); forward and backward must use "
                   f"the same reduction",
-                  f"MSE.backward n'est pas le gradient de votre propre forward {where} : votre gradient vaut {shown} × "
+                  f"MSE.backward n'est pas le gradient de votre propre forward {where[1]} : votre gradient vaut {shown} × "
                   f"le gradient de votre propre forward (q = {q} exemples, p = {p} sorties) ; forward et backward "
                   f"doivent utiliser la même réduction"))
-    expect_close(g_yhat, own_yhat, name=f"MSE.backward's gradient w.r.t. yhat {where} (the gradient of your own "
-                                        f"forward times grad_output)")
-    expect_close(g_y, own_y, name=f"MSE.backward's gradient w.r.t. y {where}")
+    expect_close(g_yhat, own_yhat, name=text(f"MSE.backward's gradient w.r.t. yhat {where[0]} (the gradient of your "
+                                             f"own forward times grad_output)",
+                                             f"le gradient de MSE.backward par rapport à yhat {where[1]} (le gradient "
+                                             f"de votre propre forward multiplié par grad_output)"))
+    expect_close(g_y, own_y, name=text(f"MSE.backward's gradient w.r.t. y {where[0]}",
+                                       f"le gradient de MSE.backward par rapport à y {where[1]}"))
     return kind
 
 
@@ -410,36 +432,39 @@ def detect_layout(student, session) -> str:
     return "canonical"
 
 
-def linear_value_check(Linear, ctx, layout, X, W, b, where: str) -> None:
+def linear_value_check(Linear, ctx, layout, X, W, b, where: tuple[str, str]) -> None:
     q, d = X.shape
     p = W.shape[1]
-    name = f"Linear.forward {where} with X {(q, d)}, W {(d, p)}, b {(p,)}"
-    out = as_tensor(call(f"Linear.forward {where}", Linear.forward, ctx, *layout_args(layout, X, W, b)),
-                    "Linear.forward")
+    en = f"Linear.forward {where[0]} with X {(q, d)}, W {(d, p)}, b {(p,)}"
+    fr = f"Linear.forward {where[1]} avec X {(q, d)}, W {(d, p)}, b {(p,)}"
+    out = as_tensor(call((f"Linear.forward {where[0]}", f"Linear.forward {where[1]}"), Linear.forward, ctx,
+                         *layout_args(layout, X, W, b)), "Linear.forward")
     expected = X @ W + b
     if close(out, expected):
         return
     if close(out, X @ W):
-        fail(text(f"{name} forgets the bias: X @ W + b expected", f"{name} oublie le biais : X @ W + b attendu"))
+        fail(text(f"{en} forgets the bias: X @ W + b expected", f"{fr} oublie le biais : X @ W + b attendu"))
     if close(out, X @ W - b):
-        fail(text(f"{name} subtracts b: X @ W + b expected", f"{name} soustrait b : X @ W + b attendu"))
-    expect_close(out, expected, name=name)
+        fail(text(f"{en} subtracts b: X @ W + b expected", f"{fr} soustrait b : X @ W + b attendu"))
+    expect_close(out, expected, name=text(en, fr))
 
 
-def linear_backward_check(Linear, ctx_factory, layout, X, W, b, G, where: str) -> None:
+def linear_backward_check(Linear, ctx_factory, layout, X, W, b, G, where: tuple[str, str]) -> None:
     q, d = X.shape
     p = W.shape[1]
     ctx = ctx_factory()
-    call(f"Linear.forward {where}", Linear.forward, ctx, *layout_args(layout, X, W, b))
-    result = call(f"Linear.backward(ctx, grad_output) {where}", Linear.backward, ctx, G)
+    call((f"Linear.forward {where[0]}", f"Linear.forward {where[1]}"), Linear.forward, ctx,
+         *layout_args(layout, X, W, b))
+    result = call((f"Linear.backward(ctx, grad_output) {where[0]}", f"Linear.backward(ctx, grad_output) {where[1]}"),
+                  Linear.backward, ctx, G)
     raw = gradients(result, 3, "Linear", "X, W, b")
     expected = (G @ W.T, X.T @ G, G.sum(0))
     names = ("grad_X", "grad_W", "grad_b")
     shapes = ((q, d), (d, p), (p,))
     if any(g is None for g in raw):
         missing = [names[i] for i, g in enumerate(canonical_grads(layout, raw)) if g is None]
-        fail(text(f"Linear.backward returns None for {', '.join(missing)} {where}: the gradients w.r.t. X, W and b "
-                  f"are all asked for", f"Linear.backward renvoie None pour {', '.join(missing)} {where} : les "
+        fail(text(f"Linear.backward returns None for {', '.join(missing)} {where[0]}: the gradients w.r.t. X, W and "
+                  f"b are all asked for", f"Linear.backward renvoie None pour {', '.join(missing)} {where[1]} : les "
                   f"gradients par rapport à X, W et b sont tous demandés"))
     raw = tuple(as_tensor(g, names[i]) for i, g in enumerate(raw))
     gX, gW, gb = canonical_grads(layout, raw)
@@ -450,9 +475,9 @@ def linear_backward_check(Linear, ctx_factory, layout, X, W, b, G, where: str) -
 
         for perm in itertools.permutations(range(3)):
             if perm != (0, 1, 2) and all(close(got[perm[i]], expected[i]) for i in range(3)):
-                fail(text(f"Linear.backward returns the gradients in the wrong order {where}: backward returns one "
+                fail(text(f"Linear.backward returns the gradients in the wrong order {where[0]}: backward returns one "
                           f"gradient per input of forward, in the same order (grad_X, grad_W, grad_b)",
-                          f"Linear.backward renvoie les gradients dans le mauvais ordre {where} : backward renvoie un "
+                          f"Linear.backward renvoie les gradients dans le mauvais ordre {where[1]} : backward renvoie un "
                           f"gradient par entrée de forward, dans le même ordre (grad_X, grad_W, grad_b)"))
     if shape_of(gb) != (p,):
         if shape_of(gb) in ((q, p), (1, p)):
@@ -462,40 +487,40 @@ def linear_backward_check(Linear, ctx_factory, layout, X, W, b, G, where: str) -
                 what_en, what_fr = "grad_output itself, not summed", "grad_output lui-même, non sommé"
             else:
                 what_en, what_fr = "not summed over the batch", "non sommé sur le batch"
-            fail(text(f"grad_b has shape {shape_of(gb)} ({what_en}) {where}, b has shape ({p},): the gradient w.r.t. b "
+            fail(text(f"grad_b has shape {shape_of(gb)} ({what_en}) {where[0]}, b has shape ({p},): the gradient w.r.t. b "
                       f"must have b's shape, grad_output summed over the batch (dim 0). gradcheck through "
                       f"linear = Linear.apply hides this bug: autograd silently sums a gradient that can be expanded "
                       f"to its input's shape, so gradcheck passes; called by hand (your descente), b takes the "
                       f"wrong shape",
-                      f"grad_b a la forme {shape_of(gb)} ({what_fr}) {where}, b a la forme ({p},) : le gradient par "
+                      f"grad_b a la forme {shape_of(gb)} ({what_fr}) {where[1]}, b a la forme ({p},) : le gradient par "
                       f"rapport à b doit avoir la forme de b, grad_output sommé sur le batch (dim 0). gradcheck via "
                       f"linear = Linear.apply cache ce bug : autograd somme sans rien dire un gradient qui peut "
                       f"s'étendre à la forme de son entrée, donc gradcheck passe ; appelé à la main (votre "
                       f"descente), b prend une mauvaise forme"))
-        expect_shape(gb, (p,), name=f"grad_b {where}")
+        expect_shape(gb, (p,), name=text(f"grad_b {where[0]}", f"grad_b {where[1]}"))
     if shape_of(gW) != (d, p):
         if shape_of(gW) == (p, d) and d != p:
-            fail(text(f"grad_W has shape {(p, d)} {where}, W has shape {(d, p)}: grad_W = X.T @ grad_output",
-                      f"grad_W a la forme {(p, d)} {where}, W a la forme {(d, p)} : grad_W = X.T @ grad_output"))
-        expect_shape(gW, (d, p), name=f"grad_W {where}")
-    expect_shape(gX, (q, d), name=f"grad_X {where}")
+            fail(text(f"grad_W has shape {(p, d)} {where[0]}, W has shape {(d, p)}: grad_W = X.T @ grad_output",
+                      f"grad_W a la forme {(p, d)} {where[1]}, W a la forme {(d, p)} : grad_W = X.T @ grad_output"))
+        expect_shape(gW, (d, p), name=text(f"grad_W {where[0]}", f"grad_W {where[1]}"))
+    expect_shape(gX, (q, d), name=text(f"grad_X {where[0]}", f"grad_X {where[1]}"))
     ones = torch.ones_like(G)
     for i in range(3):
         if not close(got[i], expected[i]):
             without = (ones @ W.T, X.T @ ones, ones.sum(0))[i]
             if close(got[i], without) and not close(without, expected[i]):
-                fail(text(f"{names[i]} ignores grad_output {where}: the chain rule multiplies by grad_output "
+                fail(text(f"{names[i]} ignores grad_output {where[0]}: the chain rule multiplies by grad_output "
                           f"(the gradient of the cost w.r.t. the output of Linear)",
-                          f"{names[i]} ignore grad_output {where} : la dérivation chaînée multiplie par grad_output "
+                          f"{names[i]} ignore grad_output {where[1]} : la dérivation chaînée multiplie par grad_output "
                           f"(le gradient du coût par rapport à la sortie de Linear)"))
             sizes = {"q": q}
             k = constant_factor(got[i], expected[i])
             if k is not None:
-                fail(text(f"{names[i]} is {describe_factor(k, sizes)} × the gradient of X @ W + b {where} "
+                fail(text(f"{names[i]} is {describe_factor(k, sizes)} × the gradient of X @ W + b {where[0]} "
                           f"(q = {q} examples): a reduction belongs to the cost (MSE), not to Linear",
-                          f"{names[i]} vaut {describe_factor(k, sizes)} × le gradient de X @ W + b {where} "
+                          f"{names[i]} vaut {describe_factor(k, sizes)} × le gradient de X @ W + b {where[1]} "
                           f"(q = {q} exemples) : la réduction appartient au coût (MSE), pas à Linear"))
-            expect_close(got[i], expected[i], name=f"{names[i]} {where}")
+            expect_close(got[i], expected[i], name=text(f"{names[i]} {where[0]}", f"{names[i]} {where[1]}"))
 
 
 # -- gradcheck script ------------------------------------------------------------------------------

@@ -111,10 +111,11 @@ def predict(model, X, chunk=500):
 
 # -- the grader's training loop (mnist_accuracy, and the trusted model of `corruption`) -------------
 
-def fit(model, X, y, settings, seed):
+def fit(model, X, y, settings, seed, losses=None):
     """`settings["iterations"]` batches of `settings["batch"]` drawn at random (seeded), the loss
     nll_loss(to_log_probs(model(x)), y) with `settings["reduction"]`, optimizer SGD (lr, momentum)
-    or Adam (lr, and `lr_end` from half-way on). Returns how the outputs were read."""
+    or Adam (lr, and `lr_end` from half-way on). Returns how the outputs were read; appends each
+    batch's loss, as a mean per image, to `losses` when given (the report's curve)."""
     generator = torch.Generator().manual_seed(seed)
     if settings["optimizer"] == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=settings["lr"], momentum=settings["momentum"])
@@ -130,6 +131,8 @@ def fit(model, X, y, settings, seed):
         idx = torch.randint(0, X.shape[0], (settings["batch"],), generator=generator)
         log_probs, kind = to_log_probs(model(X[idx]))
         loss = F.nll_loss(log_probs, y[idx], reduction=settings["reduction"])
+        if losses is not None:
+            losses.append(float(loss.detach()) / (settings["batch"] if settings["reduction"] == "sum" else 1))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -149,9 +152,10 @@ def train_mnist(code, classes, Xtrain, ytrain, Xtest, settings, seed=0):
         torch.manual_seed(seed)
         model = code.cls(name)()
         before = predict(model, T)
-        kind = fit(model, X, ytrain.long(), settings[name], seed)
+        losses = []
+        kind = fit(model, X, ytrain.long(), settings[name], seed, losses)
         after = predict(model, T)
-        results[name] = {"before": before, "after": after, "outputs": kind,
+        results[name] = {"before": before, "after": after, "outputs": kind, "losses": losses,
                          "seconds": time.perf_counter() - start}
     return results
 

@@ -214,11 +214,12 @@ def close_to(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
         return False
 
 
-def returned_tensor(result: dict, function: str, what: str) -> torch.Tensor:
-    """The tensor a driver found in what `function` returned, or fail naming what came back."""
+def returned_tensor(result: dict, function: str, what: tuple[str, str]) -> torch.Tensor:
+    """The tensor a driver found in what `function` returned, or fail naming what came back;
+    `what`: (English, French)."""
     if "tensor" not in result:
-        fail(text(f"{function} must return {what}, got a {result.get('type')}",
-                  f"{function} doit renvoyer {what}, pas un {result.get('type')}"))
+        fail(text(f"{function} must return {what[0]}, got a {result.get('type')}",
+                  f"{function} doit renvoyer {what[1]}, pas un {result.get('type')}"))
     return result["tensor"]
 
 

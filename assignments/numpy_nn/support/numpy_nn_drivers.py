@@ -225,7 +225,8 @@ def optim_steps(code, weights, batches, eps, last=None):
 
 
 def train_with_optim(code, weights, X, Y, eps, epochs, batch_size, last="sigmoid", seed=0):
-    """A mini-batch loop of Optim.step over the grader's modules: the final parameters."""
+    """A mini-batch loop of Optim.step over the grader's modules: the final parameters, and those at
+    the start and after each epoch (the report's curve, measured by the scorer)."""
     modules = _grader_net(weights, last=last)
     linears = [m for m in modules if isinstance(m, GLinear)]
     net = build_sequential(code, modules)
@@ -233,6 +234,7 @@ def train_with_optim(code, weights, X, Y, eps, epochs, batch_size, last="sigmoid
     order_rng = np.random.RandomState(seed)
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     returned = []
+    snapshots = [[(m._parameters["W"].copy(), m._parameters["b"].copy()) for m in linears]]
     for _ in range(epochs):
         order = order_rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
@@ -242,8 +244,9 @@ def train_with_optim(code, weights, X, Y, eps, epochs, batch_size, last="sigmoid
                 returned.append(float(np.mean(value)))
             except (TypeError, ValueError):
                 pass
+        snapshots.append([(m._parameters["W"].copy(), m._parameters["b"].copy()) for m in linears])
     return {"params": [(m._parameters["W"].copy(), m._parameters["b"].copy()) for m in linears],
-            "returned": returned}
+            "returned": returned, "snapshots": snapshots}
 
 
 # -- SGD: a function or a method, with the student's own parameter names ----------------------------

@@ -81,9 +81,10 @@ class ConvCase:
     def length(self) -> int:
         return self.k_size + (self.n_out - 1) * self.stride + self.rest
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        length = "longueur d'entrée" if lang == "fr" else "input length"
         return (f"k_size={self.k_size}, chan_in={self.chan_in}, chan_out={self.chan_out}, "
-                f"stride={self.stride}, input length={self.length}")
+                f"stride={self.stride}, {length}={self.length}")
 
 
 @st.composite
@@ -122,8 +123,9 @@ class PoolCase:
     def length(self) -> int:
         return self.k_size + (self.n_out - 1) * self.stride + self.rest
 
-    def describe(self) -> str:
-        return f"k_size={self.k_size}, stride={self.stride}, chan={self.chan}, input length={self.length}"
+    def describe(self, lang: str = "en") -> str:
+        length = "longueur d'entrée" if lang == "fr" else "input length"
+        return f"k_size={self.k_size}, stride={self.stride}, chan={self.chan}, {length}={self.length}"
 
 
 @st.composite

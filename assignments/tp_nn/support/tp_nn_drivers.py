@@ -11,9 +11,31 @@ def train_circles(code, Xtrain, Ytrain, params, eta=0.3, epochs=60, batch=10, se
     """The handout's loop with the student's forward, loss_accuracy, backward and sgd, started from
     `params`: parameters the grader drew (in the student's layout), not the student's init_params,
     so whatever the loop reaches was learned by the student's own updates."""
+    return _train(code["tp_nn"], Xtrain, Ytrain, params, eta, epochs, batch, seed)
+
+
+def train_circles_measured(code, Xtrain, Ytrain, params, grid, eta=0.3, epochs=60, batch=10, seed=0):
+    """The same training, and what the report draws: the parameters at the start and after each
+    epoch (the grader measures loss and accuracy on them), and the student's forward on the points
+    of `grid` (g * g, 2) after training, as class indices (g, g), or None when it fails there."""
     import torch
 
     tp = code["tp_nn"]
+    snapshots = [_snapshot(params)]
+    params = _train(tp, Xtrain, Ytrain, params, eta, epochs, batch, seed,
+                    lambda current: snapshots.append(_snapshot(current)))
+    side = int(round(grid.shape[0] ** 0.5))
+    try:
+        Yhat, _ = tp.forward(params, grid)
+        regions = torch.as_tensor(Yhat).detach().argmax(dim=1).reshape(side, side)
+    except Exception:  # a picture only: the test measures the accuracy itself
+        regions = None
+    return {"params": params, "snapshots": snapshots, "regions": regions}
+
+
+def _train(tp, Xtrain, Ytrain, params, eta, epochs, batch, seed, after_epoch=None):
+    import torch
+
     torch.manual_seed(seed)
     n = Xtrain.shape[0]
     for _ in range(epochs):
@@ -27,7 +49,19 @@ def train_circles(code, Xtrain, Ytrain, params, eta=0.3, epochs=60, batch=10, se
             updated = tp.sgd(params, grads, eta)
             # In place or a new dict: both follow the handout.
             params = updated if updated is not None else params
+        if after_epoch is not None:
+            after_epoch(params)
     return params
+
+
+def _snapshot(params):
+    """A copy of the four parameters (sgd may update them in place), or None if they are not tensors."""
+    import torch
+
+    try:
+        return {k: torch.as_tensor(params[k]).detach().clone() for k in ("Wh", "bh", "Wy", "by")}
+    except Exception:
+        return None
 
 
 def init_draws(code, nx, nh, ny, counts):

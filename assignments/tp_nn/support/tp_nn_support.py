@@ -55,6 +55,21 @@ def circles_start(seed: int, forward=None, X: torch.Tensor | None = None, Y: tor
     return params
 
 
+# The decision regions drawn in the report: the plane around the rings, GRID × GRID points.
+CIRCLES_EXTENT = (-1.6, 1.6, -1.6, 1.6)
+GRID = 48
+
+
+def grid_points(extent: tuple[float, float, float, float] = CIRCLES_EXTENT, size: int = GRID) -> torch.Tensor:
+    """(size * size, 2) cell centres, row by row from y_min (row i: y_i; column j: x_j), the order of
+    a `figure("regions", grid=...)` once reshaped to (size, size)."""
+    x0, x1, y0, y1 = extent
+    xs = x0 + (torch.arange(size, dtype=torch.float32) + 0.5) * (x1 - x0) / size
+    ys = y0 + (torch.arange(size, dtype=torch.float32) + 0.5) * (y1 - y0) / size
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack([gx, gy], dim=-1).reshape(-1, 2)
+
+
 def one_hot(labels: torch.Tensor, classes: int, dtype=torch.float32) -> torch.Tensor:
     return torch.nn.functional.one_hot(labels.long(), classes).to(dtype)
 

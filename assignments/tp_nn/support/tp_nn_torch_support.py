@@ -358,7 +358,8 @@ def check_autograd_steps(records: list, expected: list[dict], eta: float) -> Non
                           f"autograd; do it in place under `with torch.no_grad():`",
                           f"après sgd, params[{key!r}] n'est plus une feuille : la mise à jour a été "
                           f"enregistrée par autograd ; faites-la en place sous `with torch.no_grad():`"))
-        expect_close(record["values"], want, name=f"params after step {i} (eta = {eta})")
+        expect_close(record["values"], want, name=text(f"params after step {i} (eta = {eta})",
+                                                      f"params après le pas {i} (eta = {eta})"))
         kept = sorted(k for k, g in record["grad"].items() if g is not None and g != 0)
         if kept:
             fail(text(f"after sgd, the gradients of {kept} were not reset: backward() adds to .grad, "

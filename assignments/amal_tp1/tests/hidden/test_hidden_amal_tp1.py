@@ -13,12 +13,12 @@ import pytest
 import torch
 from hypothesis import given
 
-from amal_tp1_support import (changed_shapes, check_script_regimes, class_names, script_curves, CONVENTION_CREDIT_KEY, CONVENTION_TEXT, LAYOUT_CREDIT_KEY, LAYOUT_TEXT, LINEAR_PROBE,
+from amal_tp1_support import (GRADER_CONTEXT, YOUR_CONTEXT, changed_shapes, check_script_regimes, class_names, script_curves, CONVENTION_CREDIT_KEY, CONVENTION_TEXT, LAYOUT_CREDIT_KEY, LAYOUT_TEXT, LINEAR_PROBE,
                               MSE_PROBE, TEST_MSE_FACTOR, as_tensor, boston, check_mse_backward, close, cost,
                               detect_layout, drivers, examples, explain_mse_value, finite, floats, gradcheck_records,
                               layout_args, linear_backward_check, linear_case, linear_parts, linear_value_check,
                               mse_case, mse_forward, mse_kind, mse_target, records_of, regimes, sparkline)
-from grader.api import expect_shape, fail, partial, text
+from grader.api import expect_shape, fail, figure, partial, text
 
 # -- mse -------------------------------------------------------------------------------------------
 
@@ -32,13 +32,14 @@ def _convention(question, kinds: set) -> None:
 @pytest.mark.question("mse")
 @pytest.mark.weight(2)
 def test_mse_value(student, question):
-    """MSE.forward(ctx, yhat, y) with your Context: sum((yhat − y)²) / q, a scalar (float64)"""
+    """MSE.forward(ctx, yhat, y) with your Context: sum((yhat − y)²) / q, a scalar (float64)
+    fr: MSE.forward(ctx, yhat, y) avec votre Context : sum((yhat − y)²) / q, un scalaire (float64)"""
     MSE = student.cls("MSE")
     kinds = set()
 
     def one(case):
         yhat, y, _ = case
-        value = mse_forward(MSE, student.context(), yhat, y, "with your Context")
+        value = mse_forward(MSE, student.context(), yhat, y, YOUR_CONTEXT)
         kind = mse_kind(value, yhat, y)
         if kind is None:
             explain_mse_value(value, yhat, y)
@@ -53,11 +54,13 @@ def test_mse_value(student, question):
 @pytest.mark.weight(2)
 def test_mse_backward_by_hand(student):
     """MSE.backward(ctx, grad_output) after your forward, with your Context: the gradient of your
-    own forward times grad_output (≠ 1), w.r.t. yhat then y"""
+    own forward times grad_output (≠ 1), w.r.t. yhat then y
+    fr: MSE.backward(ctx, grad_output) après votre forward, avec votre Context : le gradient de votre propre forward
+    multiplié par grad_output (≠ 1), par rapport à yhat puis à y"""
     MSE = student.cls("MSE")
 
     def one(case):
-        check_mse_backward(MSE, student.context, *case, "with your Context")
+        check_mse_backward(MSE, student.context, *case, YOUR_CONTEXT)
 
     one(MSE_PROBE)
     examples(given(mse_case())(one), 0.4)()
@@ -65,19 +68,21 @@ def test_mse_backward_by_hand(student):
 
 @pytest.mark.question("mse")
 def test_mse_with_the_grader_context(student, session):
-    """forward then backward with the grader's Context (save_for_backward / saved_tensors only)"""
+    """forward then backward with the grader's Context (save_for_backward / saved_tensors only)
+    fr: forward puis backward avec le Context du correcteur (save_for_backward / saved_tensors seulement)"""
     MSE = student.cls("MSE")
-    check_mse_backward(MSE, session.grader_context, *MSE_PROBE, "with the grader's Context")
+    check_mse_backward(MSE, session.grader_context, *MSE_PROBE, GRADER_CONTEXT)
 
     def one(case):
-        check_mse_backward(MSE, session.grader_context, *case, "with the grader's Context")
+        check_mse_backward(MSE, session.grader_context, *case, GRADER_CONTEXT)
 
     examples(given(mse_case())(one), 0.3)()
 
 
 @pytest.mark.question("mse")
 def test_mse_gradcheck(student):
-    """torch.autograd.gradcheck(MSE.apply, (yhat, y)) in float64 passes"""
+    """torch.autograd.gradcheck(MSE.apply, (yhat, y)) in float64 passes
+    fr: torch.autograd.gradcheck(MSE.apply, (yhat, y)) en float64 réussit"""
     def one(case):
         yhat, y, _ = case
         result = student.gradcheck("MSE", yhat, y)
@@ -107,13 +112,14 @@ def _layout_credit(question, layout: str) -> None:
 @pytest.mark.question("linear")
 @pytest.mark.weight(2)
 def test_linear_forward(student, session, per_student, question):
-    """Linear.forward(ctx, X, W, b) with your Context: X @ W + b (X (q, d), W (d, p), b (p,), float64)"""
+    """Linear.forward(ctx, X, W, b) with your Context: X @ W + b (X (q, d), W (d, p), b (p,), float64)
+    fr: Linear.forward(ctx, X, W, b) avec votre Context : X @ W + b (X (q, d), W (d, p), b (p,), float64)"""
     Linear = student.cls("Linear")
     layout = _layout(student, session, per_student)
 
     def one(case):
         X, W, b, _ = case
-        linear_value_check(Linear, student.context(), layout, X, W, b, "with your Context")
+        linear_value_check(Linear, student.context(), layout, X, W, b, YOUR_CONTEXT)
 
     one(LINEAR_PROBE)
     examples(given(linear_case())(one), 0.4)()
@@ -124,12 +130,14 @@ def test_linear_forward(student, session, per_student, question):
 @pytest.mark.weight(3)
 def test_linear_backward_by_hand(student, session, per_student):
     """Linear.backward(ctx, grad_output) by hand: grad_X, grad_W, grad_b, values and shapes
-    (grad_b of shape (p,), which gradcheck cannot check)"""
+    (grad_b of shape (p,), which gradcheck cannot check)
+    fr: Linear.backward(ctx, grad_output) à la main : grad_X, grad_W, grad_b, valeurs et formes (grad_b de forme
+    (p,), ce que gradcheck ne peut pas vérifier)"""
     Linear = student.cls("Linear")
     layout = _layout(student, session, per_student)
 
     def one(case):
-        linear_backward_check(Linear, student.context, layout, *case, "with your Context")
+        linear_backward_check(Linear, student.context, layout, *case, YOUR_CONTEXT)
 
     one(LINEAR_PROBE)
     examples(given(linear_case())(one), 0.4)()
@@ -137,14 +145,15 @@ def test_linear_backward_by_hand(student, session, per_student):
 
 @pytest.mark.question("linear")
 def test_linear_with_the_grader_context(student, session, per_student):
-    """forward and backward with the grader's Context"""
+    """forward and backward with the grader's Context
+    fr: forward et backward avec le Context du correcteur"""
     Linear = student.cls("Linear")
     layout = _layout(student, session, per_student)
 
     def one(case):
         X, W, b, G = case
-        linear_value_check(Linear, session.grader_context(), layout, X, W, b, "with the grader's Context")
-        linear_backward_check(Linear, session.grader_context, layout, X, W, b, G, "with the grader's Context")
+        linear_value_check(Linear, session.grader_context(), layout, X, W, b, GRADER_CONTEXT)
+        linear_backward_check(Linear, session.grader_context, layout, X, W, b, G, GRADER_CONTEXT)
 
     one(LINEAR_PROBE)
     examples(given(linear_case())(one), 0.3)()
@@ -152,7 +161,8 @@ def test_linear_with_the_grader_context(student, session, per_student):
 
 @pytest.mark.question("linear")
 def test_linear_gradcheck(student, session, per_student):
-    """torch.autograd.gradcheck(Linear.apply, (X, W, b)) in float64 passes"""
+    """torch.autograd.gradcheck(Linear.apply, (X, W, b)) in float64 passes
+    fr: torch.autograd.gradcheck(Linear.apply, (X, W, b)) en float64 réussit"""
     layout = _layout(student, session, per_student)
 
     def one(case):
@@ -178,7 +188,8 @@ def _gradchecks(session, student, per_student):
 @pytest.mark.question("gradcheck")
 @pytest.mark.weight(2)
 def test_gradcheck_script_checks_linear(session, student, per_student):
-    """the script runs gradcheck on your Linear (the skeleton's TODO)"""
+    """the script runs gradcheck on your Linear (the skeleton's TODO)
+    fr: le script lance gradcheck sur votre Linear (le TODO du squelette)"""
     records = _gradchecks(session, student, per_student)
     if not records:
         fail(text("the script never calls torch.autograd.gradcheck",
@@ -194,7 +205,8 @@ def test_gradcheck_script_checks_linear(session, student, per_student):
 @pytest.mark.question("gradcheck")
 @pytest.mark.incidental
 def test_gradcheck_script_checks_mse(session, student, per_student):
-    """the script runs gradcheck on your MSE too"""
+    """the script runs gradcheck on your MSE too
+    fr: le script lance aussi gradcheck sur votre MSE"""
     if not records_of(_gradchecks(session, student, per_student), "MSE"):
         fail(text("the script never runs gradcheck on your MSE: check both functions, mse and linear",
                   "le script ne lance jamais gradcheck sur votre MSE : vérifiez les deux fonctions, mse et linear"))
@@ -203,34 +215,37 @@ def test_gradcheck_script_checks_mse(session, student, per_student):
 @pytest.mark.question("gradcheck")
 @pytest.mark.incidental
 def test_gradcheck_script_uses_float64(session, student, per_student):
-    """every gradcheck of MSE / Linear has float64 inputs that require grad"""
+    """every gradcheck of MSE / Linear has float64 inputs that require grad
+    fr: chaque gradcheck de MSE / Linear a des entrées float64 avec requires_grad"""
     for record in _gradchecks(session, student, per_student):
         if not record["functions"]:
             continue
-        what = " and ".join(record["functions"])
+        what, what_fr = " and ".join(record["functions"]), " et ".join(record["functions"])
         wrong = sorted({dt for dt in record["dtypes"] if dt != "float64"})
         if wrong:
             fail(text(f"gradcheck of {what} gets {', '.join(wrong)} inputs: its finite differences (eps = 1e-6) need "
                       f"float64 inputs (dtype=torch.float64), in float32 the check is meaningless",
-                      f"gradcheck de {what} reçoit des entrées {', '.join(wrong)} : ses différences finies "
+                      f"gradcheck de {what_fr} reçoit des entrées {', '.join(wrong)} : ses différences finies "
                       f"(eps = 1e-6) demandent des entrées float64 (dtype=torch.float64), en float32 la "
                       f"vérification n'a pas de sens"))
         if not any(record["requires_grad"]):
             fail(text(f"no input of the gradcheck of {what} requires grad: nothing is checked (requires_grad=True)",
-                      f"aucune entrée du gradcheck de {what} n'a requires_grad : rien n'est vérifié "
+                      f"aucune entrée du gradcheck de {what_fr} n'a requires_grad : rien n'est vérifié "
                       f"(requires_grad=True)"))
 
 
 @pytest.mark.question("gradcheck")
 @pytest.mark.incidental
 def test_gradcheck_script_passes(session, student, per_student):
-    """every gradcheck the script runs passes"""
+    """every gradcheck the script runs passes
+    fr: chaque gradcheck lancé par le script réussit"""
     for record in _gradchecks(session, student, per_student):
         if not record["passed"]:
             what = " and ".join(record["functions"]) or record["target"]
+            what_fr = " et ".join(record["functions"]) or record["target"]
             fail(text(f"gradcheck of {what} fails in your script: {record['error'] or 'it returned False'} "
                       f"(see questions mse and linear for what is wrong in the backward)",
-                      f"le gradcheck de {what} échoue dans votre script : {record['error'] or 'il a renvoyé False'} "
+                      f"le gradcheck de {what_fr} échoue dans votre script : {record['error'] or 'il a renvoyé False'} "
                       f"(voir les questions mse et linear pour ce qui ne va pas dans le backward)"))
 
 
@@ -259,7 +274,9 @@ def _descente(session, student, per_student):
 @pytest.mark.weight(3)
 def test_descente_cost_decreases(session, student, per_student, question):
     """the script's loop, with your Linear and MSE and their backward by hand, lowers the cost
-    (recomputed by the grader at the first and last parameters it used)"""
+    (recomputed by the grader at the first and last parameters it used)
+    fr: la boucle du script, avec vos Linear et MSE et leur backward à la main, fait baisser le coût (recalculé par
+    le correcteur aux premiers et derniers paramètres qu'elle a utilisés)"""
     probe = _descente(session, student, per_student)["probe"]
     calls = probe["calls"]
     used = {name: sum(calls[f"{name}.forward"].values()) for name in ("Linear", "MSE")}
@@ -306,7 +323,8 @@ def test_descente_cost_decreases(session, student, per_student, question):
 @pytest.mark.question("descente")
 @pytest.mark.incidental
 def test_descente_logs_the_loss(session, student, per_student):
-    """the loss is logged with SummaryWriter.add_scalar at each iteration, and the curve decreases"""
+    """the loss is logged with SummaryWriter.add_scalar at each iteration, and the curve decreases
+    fr: la loss est enregistrée avec SummaryWriter.add_scalar à chaque itération, et la courbe diminue"""
     scalars = _descente(session, student, per_student)["scalars"]
     curves: dict[str, list[float]] = {}
     for item in scalars:
@@ -320,6 +338,9 @@ def test_descente_logs_the_loss(session, student, per_student):
                   "la loss n'est pas enregistrée : writer.add_scalar('Loss/train', loss, n_iter) à chaque itération "
                   "(SummaryWriter de torch.utils.tensorboard)"))
     tag, values = max(curves.items(), key=lambda kv: len(kv[1]))
+    figure("curve", text("The loss your descent logged (SummaryWriter.add_scalar), per iteration",
+                         "La loss enregistrée par votre descente (SummaryWriter.add_scalar), par itération"),
+           series=[(tag, values)], x_label=text("iteration", "itération"))
     if not finite(values) or not values[-1] < values[0]:
         fail(text(f"the logged curve '{tag}' does not decrease: {sparkline(values)}",
                   f"la courbe enregistrée '{tag}' ne diminue pas : {sparkline(values)}"))
@@ -398,9 +419,11 @@ def unpack_descente(run: dict, name: str):
         fail(text("descente must return the tensors W and b first", "descente doit renvoyer d'abord les tenseurs W et b"))
     if tuple(W.shape) == (p, d) and d != p:
         W = W.T
-    expect_shape(W, (d, p), name=f"W returned by descente ({name})")
+    expect_shape(W, (d, p), name=text(f"W returned by descente ({name})",
+                                      f"W renvoyé par descente ({FR_REGIME.get(name, name)})"))
     if b.numel() != p:
-        expect_shape(b, (p,), name=f"b returned by descente ({name})")
+        expect_shape(b, (p,), name=text(f"b returned by descente ({name})",
+                                        f"b renvoyé par descente ({FR_REGIME.get(name, name)})"))
     return W, b.reshape(-1), train, test
 
 
@@ -408,7 +431,9 @@ def unpack_descente(run: dict, name: str):
 @pytest.mark.weight(2)
 def test_boston_updates_per_regime(session, student, per_student):
     """stochastic (1), mini-batch (32) and batch (all 404): one update per batch, so the number of
-    updates per epoch is ⌈N / batch_size⌉"""
+    updates per epoch is ⌈N / batch_size⌉
+    fr: stochastique (1), mini-batch (32) et batch (les 404) : une mise à jour par batch, soit ⌈N / batch_size⌉
+    mises à jour par époque"""
     if is_script(student):
         check_script_regimes(boston_script(session, student, per_student))
         return
@@ -434,7 +459,9 @@ def test_boston_updates_per_regime(session, student, per_student):
 @pytest.mark.question("boston")
 @pytest.mark.weight(2)
 def test_boston_test_mse_near_the_reference(session, student, per_student, reference, question):
-    """the test MSE the grader measures with the returned W, b is at most 1.5 × the reference's, per regime"""
+    """the test MSE the grader measures with the returned W, b is at most 1.5 × the reference's, per regime
+    fr: la MSE en test que le correcteur mesure avec les W, b renvoyés vaut au plus 1,5 × celle de la référence,
+    pour chaque régime"""
     if is_script(student):
         check_script_regimes(boston_script(session, student, per_student))
         partial(question.credit["script_form"], text(
@@ -461,13 +488,36 @@ def test_boston_test_mse_near_the_reference(session, student, per_student, refer
                       f"standardisé)"))
 
 
+def _draw_boston_curves(runs: dict) -> None:
+    """The report's pictures: the train and test losses descente returned, one figure per regime
+    (drawn before they are checked: a curve that goes wrong is the one to see)."""
+    for name, (batch_size, _, _) in regimes().items():
+        out = runs.get(name, {}).get("returned")
+        if not isinstance(out, (list, tuple)) or len(out) != 4:
+            continue
+        series = [(label, values) for label, values in ((text("train", "apprentissage"), floats(out[2])),
+                                                        (text("test", "test"), floats(out[3]))) if values]
+        if series:
+            figure("curve", text(f"Boston Housing, {name} descent (batch_size = {batch_size}): the losses your "
+                                 f"descente returned",
+                                 f"Boston Housing, descente {FR_REGIME[name]} (batch_size = {batch_size}) : les coûts "
+                                 f"renvoyés par votre descente"),
+                   series=series, x_label=text("epoch", "époque"), y_label="MSE")
+
+
 @pytest.mark.question("boston")
 @pytest.mark.incidental
 def test_boston_curves(session, student, per_student):
-    """train and test losses, one per epoch, finite, the training one decreasing; drawn below"""
+    """train and test losses, one per epoch, finite, the training one decreasing; drawn below
+    fr: coûts d'apprentissage et de test, un par époque, finis, celui d'apprentissage décroissant ; tracés
+    ci-dessous"""
     if is_script(student):
         curves = script_curves(boston_script(session, student, per_student)["scalars"])
         curves = {tag: v for tag, v in curves.items() if len(v) >= 2}
+        if curves:
+            figure("curve", text("Boston Housing: the curves your script logged (SummaryWriter.add_scalar)",
+                                 "Boston Housing : les courbes enregistrées par votre script (SummaryWriter.add_scalar)"),
+                   series=sorted(curves.items())[:6], x_label=text("call", "appel"))
         if len(curves) < 2 or not any("test" in tag.lower() for tag in curves):
             fail(text(f"the Boston script logs {sorted(curves) or 'no curve'}: a training and a test curve are asked "
                       f"for (writer.add_scalar('.../train', ...), writer.add_scalar('.../test', ...))",
@@ -480,6 +530,7 @@ def test_boston_curves(session, student, per_student):
         shown = " | ".join(f"{tag}: {sparkline(v)}" for tag, v in sorted(curves.items()))
         partial(1.0, text(f"curves — {shown}", f"courbes — {shown}"))
     runs = boston_results(session, student, per_student)["runs"]
+    _draw_boston_curves(runs)
     lines_en, lines_fr = [], []
     for name, (batch_size, n_epochs, _) in regimes().items():
         _, _, train, test = unpack_descente(runs[name], name)

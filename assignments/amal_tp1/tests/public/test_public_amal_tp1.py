@@ -26,7 +26,8 @@ Y = torch.tensor([[0.0, 1.0], [1.0, 1.0], [1.0, 1.0]], dtype=DTYPE)
 
 @pytest.mark.question("mse")
 def test_mse_small_example(student):
-    """MSE on a 3 × 2 example worked by hand: 20 / 3, and its gradients for grad_output = 2"""
+    """MSE on a 3 × 2 example worked by hand: 20 / 3, and its gradients for grad_output = 2
+    fr: MSE sur un exemple 3 × 2 calculé à la main : 20 / 3, et ses gradients pour grad_output = 2"""
     MSE = student.cls("MSE")
     ctx = student.context()
     value = as_tensor(call("MSE.forward(ctx, yhat, y)", MSE.forward, ctx, YHAT, Y), "MSE.forward")
@@ -35,13 +36,16 @@ def test_mse_small_example(student):
     g_yhat, g_y = gradients(call("MSE.backward(ctx, 2.0)", MSE.backward, ctx, torch.tensor(2.0, dtype=DTYPE)),
                             2, "MSE", "yhat, y")
     expected = 2.0 * 2 * (YHAT - Y) / 3
-    expect_close(as_tensor(g_yhat, "grad_yhat"), expected, name="the gradient w.r.t. yhat (grad_output = 2)")
-    expect_close(as_tensor(g_y, "grad_y"), -expected, name="the gradient w.r.t. y (grad_output = 2)")
+    expect_close(as_tensor(g_yhat, "grad_yhat"), expected, name=text("the gradient w.r.t. yhat (grad_output = 2)",
+                                                                         "le gradient par rapport à yhat (grad_output = 2)"))
+    expect_close(as_tensor(g_y, "grad_y"), -expected, name=text("the gradient w.r.t. y (grad_output = 2)",
+                                                                       "le gradient par rapport à y (grad_output = 2)"))
 
 
 @pytest.mark.question("mse")
 def test_mse_gradcheck(student):
-    """gradcheck(mse, (yhat, y)) in float64"""
+    """gradcheck(mse, (yhat, y)) in float64
+    fr: gradcheck(mse, (yhat, y)) en float64"""
     result = student.gradcheck("MSE", YHAT, Y)
     if not result["passed"]:
         fail(text(f"gradcheck(mse, (yhat, y)) fails: {result['error']}",
@@ -56,7 +60,8 @@ G = torch.tensor([[1.0, 0.0, 2.0, -1.0], [0.5, 1.0, 0.0, 1.0]], dtype=DTYPE)
 
 @pytest.mark.question("linear")
 def test_linear_small_example(student):
-    """Linear on X (2, 3), W (3, 4), b (4,): X @ W + b, and grad_X, grad_W, grad_b of the right shapes"""
+    """Linear on X (2, 3), W (3, 4), b (4,): X @ W + b, and grad_X, grad_W, grad_b of the right shapes
+    fr: Linear sur X (2, 3), W (3, 4), b (4,) : X @ W + b, et grad_X, grad_W, grad_b de la bonne forme"""
     Linear = student.cls("Linear")
     ctx = student.context()
     out = as_tensor(call("Linear.forward(ctx, X, W, b)", Linear.forward, ctx, X, W, B), "Linear.forward")
@@ -72,7 +77,8 @@ def test_linear_small_example(student):
 
 @pytest.mark.question("linear")
 def test_linear_gradcheck(student):
-    """gradcheck(linear, (X, W, b)) in float64"""
+    """gradcheck(linear, (X, W, b)) in float64
+    fr: gradcheck(linear, (X, W, b)) en float64"""
     result = student.gradcheck("Linear", X, W, B)
     if not result["passed"]:
         fail(text(f"gradcheck(linear, (X, W, b)) fails: {result['error']}",
@@ -81,7 +87,8 @@ def test_linear_gradcheck(student):
 
 @pytest.mark.question("gradcheck")
 def test_gradcheck_script(session, student):
-    """tp1_gradcheck.py runs gradcheck on mse and on linear, float64 inputs, and both pass"""
+    """tp1_gradcheck.py runs gradcheck on mse and on linear, float64 inputs, and both pass
+    fr: tp1_gradcheck.py lance gradcheck sur mse et sur linear, avec des entrées float64, et les deux réussissent"""
     records = gradcheck_records(session, student)
     for name in ("MSE", "Linear"):
         found = records_of(records, name)
@@ -99,7 +106,8 @@ def test_gradcheck_script(session, student):
 
 @pytest.mark.question("descente")
 def test_descente_script_logs_a_decreasing_loss(session, student):
-    """tp1_descente.py runs and the loss it logs with add_scalar decreases"""
+    """tp1_descente.py runs and the loss it logs with add_scalar decreases
+    fr: tp1_descente.py s'exécute et la loss qu'il enregistre avec add_scalar diminue"""
     session.run_driver(drivers, "install_probe")
     student.run_script()
     probe = session.run_driver(drivers, "collect")
@@ -120,7 +128,9 @@ def test_descente_script_logs_a_decreasing_loss(session, student):
 @pytest.mark.question("boston")
 def test_boston_batch_descent(session, student):
     """descente(...) in batch mode (all examples, 50 epochs) returns W (13, 1), b (1,) and losses that decrease
-    (a Boston script instead: its three descents run and log their curves)"""
+    (a Boston script instead: its three descents run and log their curves)
+    fr: descente(...) en mode batch (tous les exemples, 50 époques) renvoie W (13, 1), b (1,) et des coûts qui
+    diminuent (un script Boston à la place : ses trois descentes s'exécutent et enregistrent leurs courbes)"""
     if getattr(student, "form", "function") == "script":
         session.run_driver(drivers, "install_probe", keep_values=False)
         student.run_script()

@@ -13,7 +13,7 @@ import pytest
 import torch
 from hypothesis import Phase, given, settings, strategies as st
 
-from grader.api import PartialCredit, expect_close, expect_equal, expect_shape, fail, text
+from grader.api import PartialCredit, expect_close, expect_equal, expect_shape, fail, figure, text
 from grader.errors import StudentError
 from intro_pytorch_support import (CATEGORIES_TIMEOUT, DRIVERS, HIDDEN_SIZES, MODULE, NEQ_MAX_ITERATIONS,
                                    NEQ_REF, NEQ_TOLERANCE, NEQ_X, NEQ_Y, SPIRAL_ACCURACY, SPIRAL_TIMEOUT,
@@ -107,7 +107,8 @@ def expect_element(got, A, x, y):
 @pytest.mark.uses("creer_tenseur", "vers_liste", "vers_numpy", "valeur", "taille")
 @pytest.mark.question("tensors")
 def test_creation_conversion_and_shape(work, ref):
-    """creer_tenseur, vers_liste, vers_numpy, valeur and taille on random nested lists"""
+    """creer_tenseur, vers_liste, vers_numpy, valeur and taille on random nested lists
+    fr: creer_tenseur, vers_liste, vers_numpy, valeur et taille sur des listes imbriquées aléatoires"""
     m = work.module
 
     @examples(0.5, shrink=False)
@@ -142,7 +143,8 @@ def test_creation_conversion_and_shape(work, ref):
 @pytest.mark.uses("element", "affecte_colonnes_paires", "selection_indices", "selection_booleens")
 @pytest.mark.question("tensors")
 def test_indexing_slicing_and_selection(work, ref):
-    """element, affecte_colonnes_paires (in place), selection by indices and by booleans"""
+    """element, affecte_colonnes_paires (in place), selection by indices and by booleans
+    fr: element, affecte_colonnes_paires (sur place), sélection par indices et par booléens"""
     mod = work.module
 
     @examples(0.5, shrink=False)
@@ -153,7 +155,8 @@ def test_indexing_slicing_and_selection(work, ref):
         expect_element(mod.element(A, x, y), A, x, y)
         _, (after, _) = mod.affecte_colonnes_paires.observe(A.clone(), value)
         expect_equal(after, ref.affecte_colonnes_paires(A.clone(), value),
-                     name=f"A after affecte_colonnes_paires(A, {value}) (A of shape {(n, m)})")
+                     name=text(f"A after affecte_colonnes_paires(A, {value}) (A of shape {(n, m)})",
+                               f"A après affecte_colonnes_paires(A, {value}) (A de taille {(n, m)})"))
         expect_equal(mod.selection_indices(A, indices), ref.selection_indices(A, indices),
                      name=f"selection_indices(A, {indices})")
         mask = A > threshold
@@ -166,7 +169,8 @@ def test_indexing_slicing_and_selection(work, ref):
 @pytest.mark.uses("copie", "vue_slicing", "vue_selection", "vue_reshape")
 @pytest.mark.question("tensors")
 def test_copies_and_views(work, ref):
-    """copie is a detached copy; vue_slicing, vue_selection and vue_reshape share T's data"""
+    """copie is a detached copy; vue_slicing, vue_selection and vue_reshape share T's data
+    fr: copie est une recopie détachée ; vue_slicing, vue_selection et vue_reshape partagent les données de T"""
 
     def facts(function, T, *args, **kwargs):
         out = work.session.run_driver(DRIVERS, "storage_facts", function, T, *args, **kwargs)
@@ -215,7 +219,8 @@ def _torch_broadcast(a, b):
 @pytest.mark.question("broadcasting")
 @pytest.mark.weight(3)
 def test_broadcast_shape_against_torch(work):
-    """broadcast_shape agrees with torch.broadcast_shapes on random pairs of shapes"""
+    """broadcast_shape agrees with torch.broadcast_shapes on random pairs of shapes
+    fr: broadcast_shape concorde avec torch.broadcast_shapes sur des paires de tailles aléatoires"""
 
     @examples()
     @given(shape_pairs())
@@ -249,7 +254,8 @@ def test_broadcast_shape_against_torch(work):
 @pytest.mark.question("broadcasting")
 @pytest.mark.weight(2)
 def test_worked_examples_against_the_reference(work, ref):
-    """ajoute_valeur, ajoute_colonne, ajoute_ligne, colonne_plus_ligne, ajoute_colonne_3d"""
+    """ajoute_valeur, ajoute_colonne, ajoute_ligne, colonne_plus_ligne, ajoute_colonne_3d
+    fr: ajoute_valeur, ajoute_colonne, ajoute_ligne, colonne_plus_ligne, ajoute_colonne_3d comparées à la référence"""
     mod = work.module
 
     @examples(0.5, shrink=False)
@@ -273,7 +279,8 @@ def test_worked_examples_against_the_reference(work, ref):
 @pytest.mark.question("broadcasting")
 @pytest.mark.weight(2)
 def test_pixel_grid_and_categories_of_the_handout(work, ref):
-    """grille_pixels and ComputeCatPerPixel (random Linear(2, 3)) on the handout's 200 × 200 grid"""
+    """grille_pixels and ComputeCatPerPixel (random Linear(2, 3)) on the handout's 200 × 200 grid
+    fr: grille_pixels et ComputeCatPerPixel (Linear(2, 3) aléatoire) sur la grille 200 × 200 de l'énoncé"""
     XXXX, YYYY = pixel_grid()
     T = work.module.grille_pixels(XXXX, YYYY)
     expect_shape(T, (200, 200, 2), name="grille_pixels(XXXX, YYYY)")
@@ -328,7 +335,8 @@ def _layers(pairs):
 @pytest.mark.question("graph_linear")
 @pytest.mark.weight(4)
 def test_curves_against_the_reference(work, ref):
-    """courbe_neurone and courbe_reseau on random Linear(1, 1), Linear(1, 3) and Linear(3, 1) layers"""
+    """courbe_neurone and courbe_reseau on random Linear(1, 1), Linear(1, 3) and Linear(3, 1) layers
+    fr: courbe_neurone et courbe_reseau sur des couches Linear(1, 1), Linear(1, 3) et Linear(3, 1) aléatoires"""
 
     @examples(0.5, shrink=False)
     @given(linear_layers((1, 1)), linear_layers((1, 3, 1)), st.integers(2, 60))
@@ -398,7 +406,8 @@ def _expect_either(got, handout, usual, name):
 @pytest.mark.question("hinge")
 @pytest.mark.weight(3)
 def test_hinge_against_the_reference(work, ref, question):
-    """ErrScores on random scores, categories and margins δ (either convention)"""
+    """ErrScores on random scores, categories and margins δ (either convention)
+    fr: ErrScores sur des scores, des catégories et des marges δ aléatoires (l'une ou l'autre convention)"""
     Scores = torch.tensor([1.0, 5.0, 3.0])
     handout, usual = _hinge_conventions(ref.ErrScores(Scores, 1, 1.0), 1.0, 1)
     used_usual = _expect_either(work.module.ErrScores(Scores, torch.tensor(1), 1.0), handout, usual,
@@ -420,7 +429,9 @@ def test_hinge_against_the_reference(work, ref, question):
 @pytest.mark.question("spiral_vectorized")
 @pytest.mark.weight(3)
 def test_vectorized_error_equals_the_looped_one(work, ref, question):
-    """ErrScoresVectorisee equals the sum of the per-sample errors on random batches (either convention)"""
+    """ErrScoresVectorisee equals the sum of the per-sample errors on random batches (either convention)
+    fr: ErrScoresVectorisee égale la somme des erreurs par échantillon sur des lots aléatoires (l'une ou l'autre
+    convention)"""
     Scores, CAT = torch.tensor([[1.0, 5.0, 3.0], [2.0, 0.0, 1.0]]), torch.tensor([1, 0])
     looped = sum(float(ref.ErrScores(Scores[i], CAT[i], 1.0)) for i in range(2))
     handout, usual = _hinge_conventions(looped, 1.0, 2)
@@ -513,7 +524,8 @@ def _expect_decreasing(iterations):
 @pytest.mark.question("neq")
 @pytest.mark.weight(2)
 def test_neq_converges_within_100_iterations(work):
-    """a converges on the four samples within 100 iterations, the error decreasing"""
+    """a converges on the four samples within 100 iterations, the error decreasing
+    fr: a converge sur les quatre échantillons en 100 itérations au plus, l'erreur diminuant"""
     a, iterations, record, _ = neq_training(work, "descente_gradient")
     _expect_converged(a, iterations)
     _expect_decreasing(iterations)
@@ -522,7 +534,8 @@ def test_neq_converges_within_100_iterations(work):
 @pytest.mark.question("neq")
 @pytest.mark.weight(2)
 def test_neq_f_and_error_match_the_handout(work, ref, question):
-    """f(x, y, a) = min(a·|x − y|, 1) and the error (f − ref)²"""
+    """f(x, y, a) = min(a·|x − y|, 1) and the error (f − ref)²
+    fr: f(x, y, a) = min(a·|x − y|, 1) et l'erreur (f − ref)²"""
     if work.form() == "function":
         m = work.module
         absolute = _close(float(torch.as_tensor(m.Err(torch.tensor([0.25]), torch.tensor(1.0))).reshape(-1)[0]), 0.75)
@@ -548,7 +561,8 @@ def test_neq_f_and_error_match_the_handout(work, ref, question):
 @pytest.mark.question("neq")
 @pytest.mark.weight(2)
 def test_neq_gradients_come_from_autograd(work, ref):
-    """a.grad is the gradient of the total error (backward), reset each iteration, a fixed step"""
+    """a.grad is the gradient of the total error (backward), reset each iteration, a fixed step
+    fr: a.grad est le gradient de l'erreur totale (backward), remis à zéro à chaque itération, un pas fixe"""
     a, iterations, record, _ = neq_training(work, "descente_gradient")
     _expect_autograd_descent(ref, a, iterations, record)
 
@@ -603,7 +617,8 @@ def _expect_autograd_descent(ref, a, iterations, record):
 @pytest.mark.question("neq_vectorized")
 @pytest.mark.weight(2)
 def test_vectorized_neq_error_matches_the_handout(work, ref, question):
-    """the total error of the four samples, computed at once, is Σ (f − ref)²"""
+    """the total error of the four samples, computed at once, is Σ (f − ref)²
+    fr: l'erreur totale des quatre échantillons, calculée en une fois, est Σ (f − ref)²"""
     if work.form() == "function":
         m = work.module
         x, y, r = torch.tensor(NEQ_X), torch.tensor(NEQ_Y), torch.tensor(NEQ_REF)
@@ -619,7 +634,8 @@ def test_vectorized_neq_error_matches_the_handout(work, ref, question):
             estim = ref.f(xs, ys, torch.tensor([a]))
             expected = torch.sum(torch.abs(estim - rs)) if absolute else torch.sum(ref.Err(estim, rs))
             expect_close(m.ErrTot_vectorisee(xs, ys, rs, torch.tensor([a])), expected,
-                         name=f"ErrTot_vectorisee(x, y, ref, a={a:g}) ({n} samples)")
+                         name=text(f"ErrTot_vectorisee(x, y, ref, a={a:g}) ({n} samples)",
+                                   f"ErrTot_vectorisee(x, y, ref, a={a:g}) ({n} échantillons)"))
 
         check()
     else:
@@ -647,7 +663,9 @@ def _expect_one_pass_per_iteration(record, iterations):
 @pytest.mark.weight(2)
 @pytest.mark.incidental
 def test_vectorized_neq_has_no_loop_over_the_samples(work):
-    """no loop over the samples: one backward pass per iteration, no operation repeated per sample"""
+    """no loop over the samples: one backward pass per iteration, no operation repeated per sample
+    fr: pas de boucle sur les échantillons : une passe backward par itération, aucune opération répétée par
+    échantillon"""
     a, iterations, record, form = neq_training(work, "descente_gradient_vectorisee")
     if form == "function":
         why_en, why_fr = "one tensor holds the four samples", "un seul tenseur contient les quatre échantillons"
@@ -658,7 +676,8 @@ def test_vectorized_neq_has_no_loop_over_the_samples(work):
 
 @pytest.mark.question("neq_vectorized")
 def test_vectorized_neq_converges(work):
-    """the descent without the loop converges within 100 iterations"""
+    """the descent without the loop converges within 100 iterations
+    fr: la descente sans la boucle converge en 100 itérations au plus"""
     a, iterations, record, _ = neq_training(work, "descente_gradient_vectorisee")
     _expect_one_pass_per_iteration(record, iterations)
     _expect_converged(a, iterations)
@@ -682,7 +701,8 @@ def _categories(work):
 @pytest.mark.question("categories")
 @pytest.mark.weight(3)
 def test_categories_every_point_in_its_zone(work):
-    """after training, each of the 10 points is in its category's zone (measured by the grader)"""
+    """after training, each of the 10 points is in its category's zone (measured by the grader)
+    fr: après apprentissage, chacun des 10 points est dans la zone de sa catégorie (mesuré par le correcteur)"""
     X, CAT, (W, b), _ = _categories(work)
     predicted = torch.argmax(X.double() @ W.T + b, dim=1)
     wrong = [i for i in range(len(CAT)) if int(predicted[i]) != int(CAT[i])]
@@ -695,7 +715,8 @@ def test_categories_every_point_in_its_zone(work):
 
 @pytest.mark.question("categories")
 def test_categories_trained_by_backward(work):
-    """the Linear(2, 3) is trained by gradient descent with PyTorch's gradients"""
+    """the Linear(2, 3) is trained by gradient descent with PyTorch's gradients
+    fr: la Linear(2, 3) est apprise par descente de gradient avec les gradients de PyTorch"""
     _, _, _, record = _categories(work)
     if record.calls == 0:
         fail(text("no backward() during training: the gradient must come from PyTorch",
@@ -717,13 +738,31 @@ def _spiral_layers(work):
     return layers
 
 
+SPIRAL_EXTENT, SPIRAL_GRID = (-1.1, 1.1, -1.1, 1.1), 48
+
+
+def _draw_spiral_regions(W1, b1, W2, b2, X, C) -> None:
+    """The report's picture: the class your trained network gives each point of the plane (computed
+    by the grader with its Linear + ReLU + Linear), with the fresh points it was measured on."""
+    x0, x1, y0, y1 = SPIRAL_EXTENT
+    steps = (torch.arange(SPIRAL_GRID, dtype=torch.float64) + 0.5) / SPIRAL_GRID
+    gy, gx = torch.meshgrid(y0 + steps * (y1 - y0), x0 + steps * (x1 - x0), indexing="ij")
+    grid = torch.stack([gx, gy], dim=-1).reshape(-1, 2)     # cell centres; row i: y_i, column j: x_j
+    classes = (torch.relu(grid @ W1.T + b1) @ W2.T + b2).argmax(dim=1).reshape(SPIRAL_GRID, SPIRAL_GRID)
+    figure("regions", text("Regions of your trained network on the spiral (points: fresh points of the spiral)",
+                           "Régions de votre réseau entraîné sur l'hélice (points : nouveaux points de l'hélice)"),
+           grid=classes, extent=SPIRAL_EXTENT, points=X, classes=C)
+
+
 @pytest.mark.question("spiral")
 @pytest.mark.weight(3)
 def test_spiral_accuracy_on_held_out_points(work):
-    """the trained network classifies fresh points of the spiral (measured by the grader)"""
+    """the trained network classifies fresh points of the spiral (measured by the grader)
+    fr: le réseau appris classe de nouveaux points de l'hélice (mesuré par le correcteur)"""
     W1, b1, W2, b2 = _spiral_layers(work)
     Xh, Ch = spiral_held_out()
     acc = accuracy(torch.relu(Xh.double() @ W1.T + b1) @ W2.T + b2, Ch)
+    _draw_spiral_regions(W1, b1, W2, b2, Xh, Ch)
     if acc < SPIRAL_ACCURACY:
         fail(text(f"accuracy {acc:.1%} on {len(Ch)} fresh points of the spiral (measured by the grader with "
                   f"Linear + ReLU + Linear), {SPIRAL_ACCURACY:.0%} expected",
@@ -733,7 +772,8 @@ def test_spiral_accuracy_on_held_out_points(work):
 
 @pytest.mark.question("spiral")
 def test_spiral_hidden_size_from_the_handouts_list(work):
-    """the hidden layer has 10, 30, 100, 300, 500 or 1000 neurons"""
+    """the hidden layer has 10, 30, 100, 300, 500 or 1000 neurons
+    fr: la couche cachée a 10, 30, 100, 300, 500 ou 1000 neurones"""
     W1, _, _, _ = _spiral_layers(work)
     if W1.shape[0] not in HIDDEN_SIZES:
         fail(text(f"{W1.shape[0]} neurons in the first layer: the handout asks to choose among {HIDDEN_SIZES}",

@@ -24,7 +24,8 @@ from intro_pytorch_support import (CATEGORIES_TIMEOUT, DRIVERS, HIDDEN_SIZES, MO
 @pytest.mark.uses("creer_tenseur", "vers_liste", "vers_numpy", "valeur", "taille", "element", "affecte_colonnes_paires", "selection_indices", "selection_booleens")
 @pytest.mark.question("tensors")
 def test_creation_conversion_indexing_and_slicing(work):
-    """1.3-1.8: creation, conversion, shape, A[y, x], a[:, 0:6:2] = 99 in place, selections"""
+    """1.3-1.8: creation, conversion, shape, A[y, x], a[:, 0:6:2] = 99 in place, selections
+    fr: 1.3-1.8 : création, conversion, taille, A[y, x], a[:, 0:6:2] = 99 sur place, sélections"""
     m = work.module
     for source in ([[1, 2, 3], [4, 5, 6]], np.array([[1, 2, 3], [4, 5, 6]])):
         T = m.creer_tenseur(source)
@@ -66,7 +67,8 @@ def test_creation_conversion_indexing_and_slicing(work):
     expected = torch.tensor([[99, 11, 99, 13, 99, 15], [99, 21, 99, 23, 99, 25],
                              [99, 31, 99, 33, 99, 35], [99, 41, 99, 43, 99, 45]])
     _, (after, _) = work.module.affecte_colonnes_paires.observe(a, 99)
-    expect_equal(after, expected, name="a after affecte_colonnes_paires(a, 99)")
+    expect_equal(after, expected, name=text("a after affecte_colonnes_paires(a, 99)",
+                                                    "a après affecte_colonnes_paires(a, 99)"))
     T = torch.tensor([10.0, 11, 12, 13, 14])
     expect_equal(work.module.selection_indices(T, [0, 2, 4]), torch.tensor([10.0, 12, 14]),
                  name="selection_indices(T, [0, 2, 4])")
@@ -78,7 +80,8 @@ def test_creation_conversion_indexing_and_slicing(work):
 @pytest.mark.uses("copie", "vue_slicing", "vue_selection", "vue_reshape")
 @pytest.mark.question("tensors")
 def test_copy_versus_views(work):
-    """1.9-1.10: clone().detach() copies; slicing, selection and reshape give views"""
+    """1.9-1.10: clone().detach() copies; slicing, selection and reshape give views
+    fr: 1.9-1.10 : clone().detach() recopie ; slicing, sélection et reshape donnent des vues"""
     run = lambda *args, **kwargs: work.session.run_driver(DRIVERS, "storage_facts", *args, **kwargs)  # noqa: E731
     T = torch.ones((4, 4))
     facts = run("copie", T, requires_grad=True)
@@ -110,7 +113,8 @@ HANDOUT_SHAPES = [((3, 4), (3,), None), ((1, 1, 4), (1, 3), None), ((3, 4), (1,)
 @pytest.mark.uses("broadcast_shape", "ajoute_valeur", "ajoute_colonne", "ajoute_ligne", "colonne_plus_ligne", "ajoute_colonne_3d")
 @pytest.mark.question("broadcasting")
 def test_broadcasting_on_the_handouts_examples(work):
-    """2.1-2.6: broadcast_shape and the worked examples of the handout"""
+    """2.1-2.6: broadcast_shape and the worked examples of the handout
+    fr: 2.1-2.6 : broadcast_shape et les exemples de l'énoncé"""
     for a, b, expected in HANDOUT_SHAPES:
         try:
             got = work.module.broadcast_shape(a, b)
@@ -146,7 +150,8 @@ def test_broadcasting_on_the_handouts_examples(work):
 @pytest.mark.uses("grille_pixels", "ComputeCatPerPixel")
 @pytest.mark.question("broadcasting")
 def test_pixel_grid_and_category_per_pixel(work):
-    """5.5 step 1: the (H, W, 2) pixel tensor and the argmax category of every pixel"""
+    """5.5 step 1: the (H, W, 2) pixel tensor and the argmax category of every pixel
+    fr: 5.5 étape 1 : le tenseur (H, W, 2) des pixels et la catégorie argmax de chaque pixel"""
     XXXX, YYYY = np.meshgrid(np.array([-0.5, -0.1, 0.5]), np.array([-1.0, 1.0]))
     T = work.module.grille_pixels(XXXX, YYYY)
     expect_shape(T, (2, 3, 2), name="grille_pixels(XXXX, YYYY)")
@@ -179,7 +184,8 @@ def _as_curve(values, name):
 @pytest.mark.uses("courbe_neurone", "courbe_reseau")
 @pytest.mark.question("graph_linear")
 def test_curves_on_fixed_layers(work):
-    """step 1: ReLU(2x - 1) on linspace(-2, 2, 5); step 2: Linear(1, 3) + ReLU then Linear(3, 1)"""
+    """step 1: ReLU(2x - 1) on linspace(-2, 2, 5); step 2: Linear(1, 3) + ReLU then Linear(3, 1)
+    fr: étape 1 : ReLU(2x - 1) sur linspace(-2, 2, 5) ; étape 2 : Linear(1, 3) + ReLU puis Linear(3, 1)"""
     layer = (torch.tensor([[2.0]]), torch.tensor([-1.0]))
     Ly = work.session.run_driver(DRIVERS, "call_with_layers", "courbe_neurone", [layer], LX)
     expect_close(_as_curve(Ly, "Ly"), [0.0, 0.0, 0.0, 1.0, 3.0], name="Ly")
@@ -195,7 +201,8 @@ def test_curves_on_fixed_layers(work):
 @pytest.mark.weight(2)
 @pytest.mark.incidental
 def test_curves_have_no_python_loop(work):
-    """the curves are computed on all points at once (no Python loop)"""
+    """the curves are computed on all points at once (no Python loop)
+    fr: les courbes sont calculées sur tous les points à la fois (sans boucle Python)"""
     why_en = "give the layer all the points at once, as a (k, 1) tensor (3.6)"
     why_fr = "donnez tous les points en une fois à la couche, sous forme d'un tenseur (k, 1) (3.6)"
     expect_no_loop(work, "courbe_neurone", what_en=why_en, what_fr=why_fr)
@@ -208,7 +215,8 @@ def test_curves_have_no_python_loop(work):
 @pytest.mark.uses("ErrScores")
 @pytest.mark.question("hinge")
 def test_hinge_on_the_handouts_example(work):
-    """Err((1, 5, 3), id_cat) with δ = 0: 0 for the right category, 6 for category 0"""
+    """Err((1, 5, 3), id_cat) with δ = 0: 0 for the right category, 6 for category 0
+    fr: Err((1, 5, 3), id_cat) avec δ = 0 : 0 pour la bonne catégorie, 6 pour la catégorie 0"""
     Scores = torch.tensor([1.0, 5.0, 3.0])
     expect_close(work.module.ErrScores(Scores, 1, 0), 0.0, name="ErrScores((1, 5, 3), 1, delta=0)")
     expect_close(work.module.ErrScores(Scores, 0, 0), 6.0, name="ErrScores((1, 5, 3), 0, delta=0)")
@@ -218,7 +226,8 @@ def test_hinge_on_the_handouts_example(work):
 @pytest.mark.uses("ErrScoresVectorisee")
 @pytest.mark.question("spiral_vectorized")
 def test_vectorized_error_on_a_small_batch(work):
-    """ErrScoresVectorisee with δ = 0 on two samples equals the sum of their errors"""
+    """ErrScoresVectorisee with δ = 0 on two samples equals the sum of their errors
+    fr: ErrScoresVectorisee avec δ = 0 sur deux échantillons égale la somme de leurs erreurs"""
     Scores = torch.tensor([[1.0, 5.0, 3.0], [2.0, 0.0, 1.0]])
     got = work.module.ErrScoresVectorisee(Scores, torch.tensor([0, 0]), 0)
     expect_close(got, 6.0, name="ErrScoresVectorisee(Scores, CAT=[0, 0], delta=0)")
@@ -229,7 +238,8 @@ def test_vectorized_error_on_a_small_batch(work):
 @pytest.mark.weight(2)
 @pytest.mark.incidental
 def test_vectorized_error_has_no_python_loop(work):
-    """ErrScoresVectorisee has no Python loop"""
+    """ErrScoresVectorisee has no Python loop
+    fr: ErrScoresVectorisee n'a pas de boucle Python"""
     expect_no_loop(work, "ErrScoresVectorisee",
                    what_en="index the right scores with Scores[I, CAT], I = torch.arange(0, n)",
                    what_fr="prenez les bons scores avec Scores[I, CAT], I = torch.arange(0, n)")
@@ -241,7 +251,8 @@ def test_vectorized_error_has_no_python_loop(work):
 @pytest.mark.question("neq")
 @pytest.mark.self_check
 def test_neq_converges_in_under_100_iterations(work):
-    """the descent on a converges on the four samples in at most 100 iterations"""
+    """the descent on a converges on the four samples in at most 100 iterations
+    fr: la descente sur a converge sur les quatre échantillons en 100 itérations au plus"""
     a, iterations, record, form = neq_training(work, "descente_gradient")
     reached = converged_at(iterations, a)
     if reached is None or reached > NEQ_MAX_ITERATIONS:
@@ -254,7 +265,8 @@ def test_neq_converges_in_under_100_iterations(work):
 @pytest.mark.question("neq_vectorized")
 @pytest.mark.self_check
 def test_neq_without_loop_converges(work):
-    """the descent without the loop over the samples converges and repeats no operation per sample"""
+    """the descent without the loop over the samples converges and repeats no operation per sample
+    fr: la descente sans la boucle sur les échantillons converge et ne répète aucune opération par échantillon"""
     a, iterations, record, form = neq_training(work, "descente_gradient_vectorisee")
     if form == "function":
         expect_no_loop(work, "ErrTot_vectorisee", what_en="one tensor holds the four samples",
@@ -271,7 +283,8 @@ def test_neq_without_loop_converges(work):
 @pytest.mark.question("categories")
 @pytest.mark.self_check
 def test_categories_every_point_in_its_zone(work):
-    """after training, each of the 10 points is in the zone of its category"""
+    """after training, each of the 10 points is in the zone of its category
+    fr: après apprentissage, chacun des 10 points est dans la zone de sa catégorie"""
     X, CAT = categories_points()
     params, _ = work.trained_parameters("apprend_categories", (X, CAT), CATEGORIES_TIMEOUT)
     layer = find_linear_2_3(params)
@@ -287,7 +300,8 @@ def test_categories_every_point_in_its_zone(work):
 @pytest.mark.question("spiral")
 @pytest.mark.self_check
 def test_spiral_is_learnt(work):
-    """the 2-layer network learns the spiral (accuracy on fresh points)"""
+    """the 2-layer network learns the spiral (accuracy on fresh points)
+    fr: le réseau à 2 couches apprend l'hélice (précision sur de nouveaux points)"""
     X, CAT = spiral()
     params, _ = work.trained_parameters("apprend_helice", (X, CAT), SPIRAL_TIMEOUT)
     layers = find_two_layers(params)

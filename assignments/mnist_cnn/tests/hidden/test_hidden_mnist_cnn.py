@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mnist_cnn_drivers as drivers
-from grader.api import expect_close, expect_shape, fail, note, partial, skip_question, text
+from grader.api import expect_close, expect_shape, fail, figure, note, partial, skip_question, text
 from mnist_cnn_support import (CHANCE_MAX, CORRUPTION_IMAGES, HARDEST_IMAGES, MNIST_SEED, MNIST_SETTINGS,
                                MNIST_TIMEOUT, THRESHOLDS, accuracy, close_to, images, load_cifar10, mnist,
                                random_batches, random_state, returned_tensor, run_locally, slide_loop,
@@ -90,7 +90,8 @@ SOFTMAX_SLIP = text(
 
 @pytest.mark.question("reseau1")
 def test_reseau1_parameters(session, student):
-    """Reseau1() holds the 7,850 parameters of nn.Linear(784, 10)"""
+    """Reseau1() holds the 7,850 parameters of nn.Linear(784, 10)
+    fr: Reseau1() contient les 7 850 paramètres de nn.Linear(784, 10)"""
     parameters = network_info(session, "Reseau1")
     total = sum(math.prod(shape) for _, shape in parameters)
     shapes = sorted(shape for _, shape in parameters)
@@ -104,18 +105,22 @@ def test_reseau1_parameters(session, student):
 @pytest.mark.question("reseau1")
 @given(st.integers(1, 6), seeds)
 def test_reseau1_output_shape(student, n, seed):
-    """Reseau1()(x) has shape (n, 10) for x of shape (n, 1, 28, 28) and (n, 784)"""
+    """Reseau1()(x) has shape (n, 10) for x of shape (n, 1, 28, 28) and (n, 784)
+    fr: Reseau1()(x) est de forme (n, 10) pour x de forme (n, 1, 28, 28) et (n, 784)"""
     net = student.new("Reseau1")
     X = digits(seed, n)
-    expect_shape(net(X), (n, 10), name="Reseau1()(x) for x of shape (n, 1, 28, 28)")
-    expect_shape(net(X.view(n, 784)), (n, 10), name="Reseau1()(x) for x of shape (n, 784)")
+    expect_shape(net(X), (n, 10), name=text("Reseau1()(x) for x of shape (n, 1, 28, 28)",
+                                              "Reseau1()(x) pour x de forme (n, 1, 28, 28)"))
+    expect_shape(net(X.view(n, 784)), (n, 10), name=text("Reseau1()(x) for x of shape (n, 784)",
+                                                            "Reseau1()(x) pour x de forme (n, 784)"))
 
 
 @pytest.mark.question("reseau1")
 @pytest.mark.weight(2)
 @given(st.integers(2, 8), seeds)
 def test_reseau1_matches_reference(session, student, reference, question, n, seed):
-    """with the same weights, Reseau1 gives the reference's log-probabilities"""
+    """with the same weights, Reseau1 gives the reference's log-probabilities
+    fr: avec les mêmes poids, Reseau1 donne les log-probabilités de la référence"""
     net = student.new("Reseau1")
     W, b = normal(seed, (10, 784), (10,), std=0.1)
     b = b * 10
@@ -141,7 +146,7 @@ def test_reseau1_matches_reference(session, student, reference, question, n, see
                   "distribution over the 10 classes",
                   "le (log-)softmax est pris selon dim=0, à travers le batch : chaque ligne (dim=1) doit "
                   "être une distribution sur les 10 classes"))
-    expect_close(out, expected, name="Reseau1()(x) (log-probabilities)")
+    expect_close(out, expected, name=text("Reseau1()(x) (log-probabilities)", "Reseau1()(x) (log-probabilités)"))
 
 
 # == train_loop ======================================================================================
@@ -192,7 +197,9 @@ def explain_loop(state, got, batches, lr, momentum):
 @pytest.mark.weight(3)
 @given(loop_cases)
 def test_train_matches_reference_loop(session, student, reference, case):
-    """a few iterations of train on fixed batches end where the reference loop does (same weights, same SGD)"""
+    """a few iterations of train on fixed batches end where the reference loop does (same weights, same SGD)
+    fr: quelques itérations de train sur des batchs fixés aboutissent là où aboutit la boucle de référence (mêmes
+    poids, même SGD)"""
     seed, lr, momentum, count, size = case
     state = random_state(seed)
     batches = random_batches(seed, count, size)
@@ -201,13 +208,17 @@ def test_train_matches_reference_loop(session, student, reference, case):
     if close_to(got, expected) or close_to(got, slide_loop(state, batches, lr, momentum, reduction="mean")):
         return
     explain_loop(state, got, batches, lr, momentum)
-    expect_close(got, expected, name=f"the parameters after train ({count} iterations, lr = {lr}, "
-                                     f"momentum = {momentum}, loss summed over the batch as on the slides)")
+    expect_close(got, expected, name=text(f"the parameters after train ({count} iterations, lr = {lr}, "
+                                          f"momentum = {momentum}, loss summed over the batch as on the slides)",
+                                          f"les paramètres après train ({count} itérations, lr = {lr}, "
+                                          f"momentum = {momentum}, perte sommée sur le batch comme sur les "
+                                          f"transparents)"))
 
 
 @pytest.mark.question("train_loop")
 def test_train_loss_reduction(session, student):
-    """the loss of train: summed over the batch (the slides) or averaged (allowed), said in the feedback"""
+    """the loss of train: summed over the batch (the slides) or averaged (allowed), said in the feedback
+    fr: la perte de train : sommée sur le batch (les transparents) ou moyennée (autorisé), ce que dit le retour"""
     state, batches = random_state(7), random_batches(7, 3, 6)
     got = loop_result(session, state, batches, 0.004, 0.9)
     if close_to(got, slide_loop(state, batches, 0.004, 0.9, reduction="sum")):
@@ -231,7 +242,8 @@ def test_train_loss_reduction(session, student):
 
 @pytest.mark.question("train_loop")
 def test_make_optimizer_is_sgd_with_momentum(session, student):
-    """make_optimizer(model, lr, momentum) is torch.optim.SGD over every parameter, with that lr and momentum"""
+    """make_optimizer(model, lr, momentum) is torch.optim.SGD over every parameter, with that lr and momentum
+    fr: make_optimizer(model, lr, momentum) est torch.optim.SGD sur tous les paramètres, avec ce lr et ce momentum"""
     for lr, momentum in ((0.01, 0.5), (0.003, 0.9)):
         info = session.run_driver(drivers, "optimizer_probe", lr, momentum)
         if info["type"] != "torch.optim.sgd.SGD":
@@ -269,7 +281,8 @@ def evaluated(session, network, seed, n=64):
     model.eval()
     with torch.no_grad():
         expected = model(X).argmax(dim=1)
-    predicted = returned_tensor(got, "evaluate", "the predicted labels (a tensor of shape (n,))")
+    predicted = returned_tensor(got, "evaluate", ("the predicted labels (a tensor of shape (n,))",
+                                                  "les étiquettes prédites (un tenseur de forme (n,))"))
     if tuple(predicted.shape) == (n, 10):
         fail(text("evaluate returns the network's outputs (n, 10): the predicted labels are their argmax "
                   "over dim=1, shape (n,)",
@@ -282,14 +295,16 @@ def evaluated(session, network, seed, n=64):
 @pytest.mark.question("train_loop")
 @given(seeds)
 def test_evaluate_predicts_labels(session, student, seed):
-    """evaluate(model, X) returns the argmax of the model's outputs, one label per image"""
+    """evaluate(model, X) returns the argmax of the model's outputs, one label per image
+    fr: evaluate(model, X) renvoie l'argmax des sorties du modèle, une étiquette par image"""
     predicted, expected = evaluated(session, "target", seed)
     expect_close(predicted.long(), expected, name="evaluate(model, X)")
 
 
 @pytest.mark.question("train_loop")
 def test_evaluate_uses_eval_mode(session, student):
-    """evaluate switches a model with dropout to eval mode"""
+    """evaluate switches a model with dropout to eval mode
+    fr: evaluate passe en mode eval un modèle avec dropout"""
     predicted, expected = evaluated(session, "dropout", 11)
     if not close_to(predicted.long(), expected):
         fail(text("on a model with dropout (left in train mode, as after training), evaluate's predictions "
@@ -310,7 +325,8 @@ R2_COUNT = sum(math.prod(s) for _, s in R2_LAYOUT)   # 1,199,882
 
 @pytest.mark.question("reseau2")
 def test_reseau2_layers(session, student):
-    """Reseau2() has the slides' layers: conv 1→32, conv 32→64 (3×3), Linear 9216→128, Linear 128→10"""
+    """Reseau2() has the slides' layers: conv 1→32, conv 32→64 (3×3), Linear 9216→128, Linear 128→10
+    fr: Reseau2() a les couches des transparents : conv 1→32, conv 32→64 (3×3), Linear 9216→128, Linear 128→10"""
     parameters = network_info(session, "Reseau2")
     shapes = sorted(shape for _, shape in parameters)
     if shapes == sorted(R2_SHAPES.values()):
@@ -333,16 +349,19 @@ def test_reseau2_layers(session, student):
 @pytest.mark.question("reseau2")
 @pytest.mark.incidental
 def test_reseau2_output_shape(student):
-    """Reseau2()(x) has shape (n, 10) for x of shape (n, 1, 28, 28)"""
+    """Reseau2()(x) has shape (n, 10) for x of shape (n, 1, 28, 28)
+    fr: Reseau2()(x) est de forme (n, 10) pour x de forme (n, 1, 28, 28)"""
     net = student.new("Reseau2")
     net.eval()
     for n in (1, 5):
-        expect_shape(net(digits(n, n)), (n, 10), name="Reseau2()(x) for x of shape (n, 1, 28, 28)")
+        expect_shape(net(digits(n, n)), (n, 10), name=text("Reseau2()(x) for x of shape (n, 1, 28, 28)",
+                                                                    "Reseau2()(x) pour x de forme (n, 1, 28, 28)"))
 
 
 @pytest.mark.question("reseau2")
 def test_reseau2_dropout(session, student):
-    """dropout acts in train() (two passes differ) and not in eval() (two passes agree)"""
+    """dropout acts in train() (two passes differ) and not in eval() (two passes agree)
+    fr: le dropout agit en train() (deux passes diffèrent) et pas en eval() (deux passes concordent)"""
     outputs = session.run_driver(drivers, "dropout_probe", "Reseau2", digits(3, 8))
     first, second = outputs["eval"]
     if not close_to(first, second):
@@ -378,7 +397,8 @@ def reseau2_outputs(values: dict, X: torch.Tensor, relu_after_conv2: bool) -> to
 @settings(max_examples=3)
 @given(seeds)
 def test_reseau2_matches_reference(session, student, reference, question, seed):
-    """in eval mode, with the same weights, Reseau2 gives the slides' network outputs"""
+    """in eval mode, with the same weights, Reseau2 gives the slides' network outputs
+    fr: en mode eval, avec les mêmes poids, Reseau2 donne les sorties du réseau des transparents"""
     net = student.new("Reseau2")
     fan_in = {"conv1": 9, "conv2": 288, "fc1": 9216, "fc2": 128}
     drawn = normal(seed, *R2_SHAPES.values())
@@ -407,7 +427,7 @@ def test_reseau2_matches_reference(session, student, reference, question, seed):
             "expects log-probabilities. Return the scores of fc2 (or F.log_softmax of them)",
             "Reseau2 finit par un softmax : F.cross_entropy applique elle-même le (log-)softmax, et "
             "F.nll_loss attend des log-probabilités. Renvoyez les scores de fc2 (ou leur F.log_softmax)"))
-    expect_close(out, expected, name="Reseau2()(x) in eval mode")
+    expect_close(out, expected, name=text("Reseau2()(x) in eval mode", "Reseau2()(x) en mode eval"))
 
 
 # == mnist_accuracy ==================================================================================
@@ -442,26 +462,35 @@ def check_fresh(name: str, run: dict) -> None:
 @pytest.mark.incidental
 @pytest.mark.parametrize("name", ["Reseau1", "Reseau2"])
 def test_fresh_network_is_at_chance(session, student, per_student, name):
-    """a freshly built network is at chance on the test digits (no trained weights shipped)"""
+    """a freshly built network is at chance on the test digits (no trained weights shipped)
+    fr: un réseau tout juste construit est au niveau du hasard sur les chiffres de test (aucun poids entraîné
+    fourni)"""
     check_fresh(name, mnist_run(session, per_student, name))
 
 
 @pytest.mark.question("mnist_accuracy")
 @pytest.mark.parametrize("name", ["Reseau1", pytest.param("Reseau2", marks=pytest.mark.weight(2))])
 def test_accuracy_after_training(session, student, per_student, name):
-    """trained by the grader on 4,000 digits, the network classifies the 1,000 test digits (threshold)"""
+    """trained by the grader on 4,000 digits, the network classifies the 1,000 test digits (threshold)
+    fr: entraîné par le correcteur sur 4 000 chiffres, le réseau classe les 1 000 chiffres de test (seuil)"""
     run = mnist_run(session, per_student, name)
+    figure("curve", text(f"{name}: its loss on each batch of the grader's training (nll_loss, mean per digit)",
+                         f"{name} : sa loss sur chaque batch de l'apprentissage du correcteur (nll_loss, moyenne "
+                         f"par chiffre)"),
+           series=[(text("training loss", "loss d'apprentissage"), run.get("losses") or [])],
+           x_label=text("batch", "batch"))
     check_fresh(name, run)
     ytest = mnist()[3]
     acc = accuracy(run["after"], ytest)
     threshold = THRESHOLDS[name]
     settings_ = MNIST_SETTINGS[name]
     budget = f"{settings_['iterations']} batches of {settings_['batch']}"
+    budget_fr = f"{settings_['iterations']} batchs de {settings_['batch']}"
     if acc < threshold:
         fail(text(f"{name}: test accuracy {acc:.1%} after the grader's training ({budget}, "
                   f"{run['seconds']:.1f} s), {threshold:.0%} expected at least (the reference: about "
                   f"{REFERENCE_MEAN[name]} %)",
-                  f"{name} : précision en test {acc:.1%} après l'apprentissage du correcteur ({budget}, "
+                  f"{name} : précision en test {acc:.1%} après l'apprentissage du correcteur ({budget_fr}, "
                   f"{run['seconds']:.1f} s), au moins {threshold:.0%} attendus (la référence : environ "
                   f"{REFERENCE_MEAN[name]} %)"))
     note(text(f"{name}: test accuracy {acc:.1%} (trained in {run['seconds']:.1f} s)",
@@ -508,7 +537,8 @@ def check_fresh_cifar(run, ytest, params):
 @pytest.mark.question("cifar")
 @pytest.mark.incidental
 def test_cifar_fresh_network_is_at_chance(session, student, per_student, data_path, params):
-    """a freshly built ReseauCifar is at chance on the test images"""
+    """a freshly built ReseauCifar is at chance on the test images
+    fr: un ReseauCifar tout juste construit est au niveau du hasard sur les images de test"""
     run, ytest = cifar_run(session, per_student, data_path, params)
     check_fresh_cifar(run, ytest, params)
 
@@ -516,7 +546,8 @@ def test_cifar_fresh_network_is_at_chance(session, student, per_student, data_pa
 @pytest.mark.question("cifar")
 @pytest.mark.weight(3)
 def test_cifar_accuracy(session, student, per_student, data_path, params):
-    """train_cifar trains ReseauCifar to more than 50 % test accuracy (measured by the grader)"""
+    """train_cifar trains ReseauCifar to more than 50 % test accuracy (measured by the grader)
+    fr: train_cifar entraîne ReseauCifar à plus de 50 % de précision en test (mesurée par le correcteur)"""
     run, ytest = cifar_run(session, per_student, data_path, params)
     check_fresh_cifar(run, ytest, params)
     acc = accuracy(run["after"], ytest)
@@ -537,7 +568,8 @@ def corrupted(session, eps: float, n: int = CORRUPTION_IMAGES) -> tuple[torch.Te
     checked: same shape, finite, every pixel within eps."""
     X = images(mnist()[2][:n])
     got = session.run_driver(drivers, "corrupt_probe", target_state(), X, eps)
-    out = returned_tensor(got, "corrupt", "the corrupted images (a tensor shaped as the images)")
+    out = returned_tensor(got, "corrupt", ("the corrupted images (a tensor shaped as the images)",
+                                           "les images corrompues (un tenseur de la forme des images)"))
     expect_shape(out, tuple(X.shape), name=f"corrupt(model, images, {eps})")
     out = out.double()
     if not bool(torch.isfinite(out).all()):
@@ -555,7 +587,9 @@ def corrupted(session, eps: float, n: int = CORRUPTION_IMAGES) -> tuple[torch.Te
 @pytest.mark.question("corruption")
 @pytest.mark.weight(2)
 def test_corrupt_lowers_accuracy(session, student, params):
-    """corrupt(model, images, eps=0.1) keeps every pixel within eps and lowers the trusted model's accuracy a lot"""
+    """corrupt(model, images, eps=0.1) keeps every pixel within eps and lowers the trusted model's accuracy a lot
+    fr: corrupt(model, images, eps=0.1) garde chaque pixel à moins de eps et fait fortement baisser la précision du
+    modèle du correcteur"""
     eps, margin = float(params["eps"]), float(params["min_drop"])
     X, out = corrupted(session, eps)
     ytest = mnist()[3][:X.shape[0]]
@@ -580,18 +614,21 @@ def test_corrupt_lowers_accuracy(session, student, params):
 @pytest.mark.question("corruption")
 @pytest.mark.parametrize("eps", [0.02, 0.05])
 def test_corrupt_honours_eps(session, student, eps):
-    """for other values of eps too, every pixel stays within eps"""
+    """for other values of eps too, every pixel stays within eps
+    fr: pour d'autres valeurs de eps aussi, chaque pixel reste à moins de eps"""
     corrupted(session, eps, n=100)
 
 
 @pytest.mark.question("corruption")
 @pytest.mark.weight(2)
 def test_hardest_examples(session, student):
-    """hardest_examples returns the k images given the lowest probability of their label"""
+    """hardest_examples returns the k images given the lowest probability of their label
+    fr: hardest_examples renvoie les k images dont l'étiquette a la plus faible probabilité"""
     Xtrain, ytrain, _, _ = mnist()
     X, y, k = images(Xtrain[:HARDEST_IMAGES]), ytrain[:HARDEST_IMAGES].clone(), 10
     got = session.run_driver(drivers, "hardest_probe", target_state(), X, y, k)
-    indices = returned_tensor(got, "hardest_examples", f"the indices of the {k} hardest images").reshape(-1)
+    indices = returned_tensor(got, "hardest_examples", (f"the indices of the {k} hardest images",
+                                                        f"les indices des {k} images les plus difficiles")).reshape(-1)
     if indices.dtype.is_floating_point and bool((indices != indices.round()).any()):
         fail(text("hardest_examples must return indices (integers)", "hardest_examples doit renvoyer des indices (entiers)"))
     chosen = sorted(int(i) for i in indices.long())

@@ -19,23 +19,29 @@ def random_images(n, channels=1, size=28, seed=0):
 
 @pytest.mark.question("reseau1")
 def test_reseau1_shapes(student):
-    """Reseau1()(x): (n, 10) from (n, 1, 28, 28) and from (n, 784)"""
+    """Reseau1()(x): (n, 10) from (n, 1, 28, 28) and from (n, 784)
+    fr: Reseau1()(x) : (n, 10) à partir de (n, 1, 28, 28) et de (n, 784)"""
     net = student.new("Reseau1")
-    expect_shape(net(random_images(3)), (3, 10), name="Reseau1()(x) for x (3, 1, 28, 28)")
-    expect_shape(net(random_images(3).view(3, 784)), (3, 10), name="Reseau1()(x) for x (3, 784)")
+    expect_shape(net(random_images(3)), (3, 10), name=text("Reseau1()(x) for x (3, 1, 28, 28)",
+                                                                "Reseau1()(x) pour x (3, 1, 28, 28)"))
+    expect_shape(net(random_images(3).view(3, 784)), (3, 10), name=text("Reseau1()(x) for x (3, 784)",
+                                                                             "Reseau1()(x) pour x (3, 784)"))
 
 
 @pytest.mark.question("reseau2")
 def test_reseau2_shape(student):
-    """Reseau2()(x): (n, 10) from (n, 1, 28, 28)"""
+    """Reseau2()(x): (n, 10) from (n, 1, 28, 28)
+    fr: Reseau2()(x) : (n, 10) à partir de (n, 1, 28, 28)"""
     net = student.new("Reseau2")
     net.eval()
-    expect_shape(net(random_images(2)), (2, 10), name="Reseau2()(x) for x (2, 1, 28, 28)")
+    expect_shape(net(random_images(2)), (2, 10), name=text("Reseau2()(x) for x (2, 1, 28, 28)",
+                                                                "Reseau2()(x) pour x (2, 1, 28, 28)"))
 
 
 @pytest.mark.question("train_loop")
 def test_train_moves_the_parameters(session, student):
-    """train(model, optimizer, loader, 3) draws 3 batches and changes the parameters"""
+    """train(model, optimizer, loader, 3) draws 3 batches and changes the parameters
+    fr: train(model, optimizer, loader, 3) tire 3 batchs et modifie les paramètres"""
     torch.manual_seed(0)
     state = {k: v.clone() for k, v in drivers.TargetNet().state_dict().items()}
     batches = [(random_images(4, seed=i), torch.randint(0, 10, (4,))) for i in range(3)]
@@ -50,27 +56,32 @@ def test_train_moves_the_parameters(session, student):
 
 @pytest.mark.question("mnist_accuracy")
 def test_the_graders_loop_runs(session, student):
-    """the grader's training loop runs on Reseau1 and Reseau2 (3 batches of random images)"""
+    """the grader's training loop runs on Reseau1 and Reseau2 (3 batches of random images)
+    fr: la boucle d'entraînement du correcteur tourne sur Reseau1 et Reseau2 (3 batchs d'images aléatoires)"""
     quick = {"optimizer": "adam", "lr": 1e-3, "reduction": "mean", "iterations": 3, "batch": 8}
     X = (torch.rand((40, 784), generator=torch.Generator().manual_seed(1)) * 255).to(torch.uint8)
     y = torch.randint(0, 10, (40,), generator=torch.Generator().manual_seed(2))
     runs = session.run_driver(drivers, "train_mnist", ["Reseau1", "Reseau2"], X, y, X[:10],
                               {"Reseau1": quick, "Reseau2": quick}, seed=0)
     for name, run in runs.items():
-        expect_shape(run["after"], (10,), name=f"the predictions of the trained {name}")
+        expect_shape(run["after"], (10,), name=text(f"the predictions of the trained {name}",
+                                                      f"les prédictions du {name} entraîné"))
 
 
 @pytest.mark.question("cifar")
 def test_reseau_cifar_shape(student):
-    """ReseauCifar()(x): (n, 10) from (n, 3, 32, 32)"""
+    """ReseauCifar()(x): (n, 10) from (n, 3, 32, 32)
+    fr: ReseauCifar()(x) : (n, 10) à partir de (n, 3, 32, 32)"""
     net = student.new("ReseauCifar")
     net.eval()
-    expect_shape(net(random_images(2, 3, 32)), (2, 10), name="ReseauCifar()(x) for x (2, 3, 32, 32)")
+    expect_shape(net(random_images(2, 3, 32)), (2, 10), name=text("ReseauCifar()(x) for x (2, 3, 32, 32)",
+                                                                     "ReseauCifar()(x) pour x (2, 3, 32, 32)"))
 
 
 @pytest.mark.question("corruption")
 def test_corrupt_stays_within_eps(session, student):
-    """corrupt(model, images, 0.1): same shape, every pixel within 0.1 of the original"""
+    """corrupt(model, images, 0.1): same shape, every pixel within 0.1 of the original
+    fr: corrupt(model, images, 0.1) : même forme, chaque pixel à moins de 0.1 de l'original"""
     torch.manual_seed(0)
     state = {k: v.clone() for k, v in drivers.TargetNet().state_dict().items()}
     X = random_images(5)

@@ -56,7 +56,7 @@ def _run_shapes(check, explicit, strategy, max_examples=4):
         case, exc = first
         common_en, common_fr = _what_fails(failed, passed)
         lead = [text(common_en, common_fr)] if common_en else []
-        fail(*lead, text(f"with {case.describe()}:", f"avec {case.describe()} :"), *exc.messages)
+        fail(*lead, text(f"with {case.describe()}:", f"avec {case.describe('fr')} :"), *exc.messages)
     return notes + for_cases(strategy, check, max_examples=max_examples)
 
 
@@ -74,7 +74,8 @@ def _output_shape_check(got, case, name):
 
 @pytest.mark.weight(3)
 def test_conv1d_forward_matches_loops(student, question):
-    """Conv1D(k_size, chan_in, chan_out, stride).forward on (batch, length, chan_in) equals the direct loops"""
+    """Conv1D(k_size, chan_in, chan_out, stride).forward on (batch, length, chan_in) equals the direct loops
+    fr: Conv1D(k_size, chan_in, chan_out, stride).forward sur (batch, length, chan_in) égale les boucles directes"""
     layout = ConvParams.detect_layout(student)
 
     def check(case):
@@ -91,7 +92,8 @@ def test_conv1d_forward_matches_loops(student, question):
 
 @pytest.mark.weight(2)
 def test_conv1d_backward_delta_matches_loops(student, question):
-    """Conv1D.backward_delta(X, delta) equals the loops' gradient with respect to the input"""
+    """Conv1D.backward_delta(X, delta) equals the loops' gradient with respect to the input
+    fr: Conv1D.backward_delta(X, delta) égale le gradient des boucles par rapport à l'entrée"""
     layout = ConvParams.detect_layout(student)
 
     def check(case):
@@ -114,7 +116,9 @@ def test_conv1d_backward_delta_matches_loops(student, question):
 
 @pytest.mark.weight(2)
 def test_conv1d_parameter_gradient_accumulates(student, question):
-    """Conv1D.backward_update_gradient accumulates the loops' gradient of W and b (two calls, twice the gradient)"""
+    """Conv1D.backward_update_gradient accumulates the loops' gradient of W and b (two calls, twice the gradient)
+    fr: Conv1D.backward_update_gradient accumule le gradient des boucles par rapport à W et b (deux appels, deux
+    fois le gradient)"""
     layout = ConvParams.detect_layout(student)
 
     def check(case):
@@ -137,9 +141,11 @@ def test_conv1d_parameter_gradient_accumulates(student, question):
             notes.append(("averaged_gradient", text("the gradient is averaged over the batch",
                                                     "le gradient est moyenné sur le batch")))
             return [n for n in notes if n]
-        expect_close(gW, 2 * dW, name="the gradient of W after two calls (read through update_parameters)", **TOL)
+        expect_close(gW, 2 * dW, name=text("the gradient of W after two calls (read through update_parameters)",
+                                              "le gradient de W après deux appels (lu via update_parameters)"), **TOL)
         if conv.has_bias:
-            expect_close(gb, 2 * db, name="the gradient of b after two calls", **TOL)
+            expect_close(gb, 2 * db, name=text("the gradient of b after two calls",
+                                                  "le gradient de b après deux appels"), **TOL)
         return [n for n in notes if n]
 
     credit(question, _run_shapes(check, CONV_SHAPES[:5], conv_cases(), max_examples=3))
@@ -147,7 +153,8 @@ def test_conv1d_parameter_gradient_accumulates(student, question):
 
 @pytest.mark.weight(1)
 def test_maxpool_forward_matches_loops(student, question):
-    """MaxPool1D(k_size, stride).forward: the max of each window, channel by channel"""
+    """MaxPool1D(k_size, stride).forward: the max of each window, channel by channel
+    fr: MaxPool1D(k_size, stride).forward : le max de chaque fenêtre, canal par canal"""
 
     def check(case):
         X = distinct_values(case.seed, case.batch, case.length, case.chan)
@@ -160,7 +167,9 @@ def test_maxpool_forward_matches_loops(student, question):
 
 @pytest.mark.weight(2)
 def test_maxpool_backward_routes_delta_to_the_max(student, question):
-    """MaxPool1D.backward_delta sends each delta to the position of its window's max (added up where windows overlap)"""
+    """MaxPool1D.backward_delta sends each delta to the position of its window's max (added up where windows overlap)
+    fr: MaxPool1D.backward_delta envoie chaque delta à la position du max de sa fenêtre (additionnés là où les
+    fenêtres se chevauchent)"""
 
     def check(case):
         X = distinct_values(case.seed, case.batch, case.length, case.chan)
@@ -194,7 +203,8 @@ def test_maxpool_backward_routes_delta_to_the_max(student, question):
 
 
 def test_flatten(student, question):
-    """Flatten: (batch, length, chan) → (batch, length × chan), and backward_delta reshapes back"""
+    """Flatten: (batch, length, chan) → (batch, length × chan), and backward_delta reshapes back
+    fr: Flatten : (batch, length, chan) → (batch, length × chan), et backward_delta rend la forme d'origine"""
     X = normal(1, 2, 3, 4)
     flat, calls = student.new("Flatten"), Calls()
     got = flat.forward(X)
@@ -206,7 +216,8 @@ def test_flatten(student, question):
 
 
 def test_relu(student, question):
-    """ReLU: max(0, X), and backward_delta = delta where X > 0, 0 elsewhere"""
+    """ReLU: max(0, X), and backward_delta = delta where X > 0, 0 elsewhere
+    fr: ReLU : max(0, X), et backward_delta = delta là où X > 0, 0 ailleurs"""
     X, delta = normal(3, 3, 5), normal(4, 3, 5)
     relu, calls = student.new("ReLU"), Calls()
     expect_close(relu.forward(X), np.maximum(X, 0), name="ReLU.forward(X)", **TOL)

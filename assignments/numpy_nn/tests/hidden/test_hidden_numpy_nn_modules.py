@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
-from grader.api import StudentError, expect_close, fail, text
+from grader.api import StudentError, expect_close, fail, figure, text
 from numpy_nn_support import (CHAIN, Targets, Calls, LinearParams, chain_convention, as_array, close, credit, digits, for_cases,
                               linear_cases, loss_scale, normal, one_hot, random_linear, rng, shape_of,
                               softmax, softmax_jacobian_product)
@@ -40,7 +40,8 @@ def _linear(student, case):
 @pytest.mark.question("linear")
 @pytest.mark.weight(2)
 def test_linear_forward(student, question):
-    """Linear.forward(X) = X @ W + b, with your parameters set to random values"""
+    """Linear.forward(X) = X @ W + b, with your parameters set to random values
+    fr: Linear.forward(X) = X @ W + b, vos paramètres fixés à des valeurs aléatoires"""
 
     def check(case):
         lin, params, W, b = _linear(student, case)
@@ -58,7 +59,8 @@ def test_linear_forward(student, question):
 @pytest.mark.question("linear")
 @pytest.mark.weight(2)
 def test_linear_backward_delta(student, question):
-    """Linear.backward_delta(X, delta) = delta @ W.T"""
+    """Linear.backward_delta(X, delta) = delta @ W.T
+    fr: Linear.backward_delta(X, delta) = delta @ W.T"""
 
     def check(case):
         lin, params, W, b = _linear(student, case)
@@ -90,7 +92,9 @@ def _gradient_once(lin, params, calls, X, delta):
 @pytest.mark.question("linear")
 @pytest.mark.weight(2)
 def test_linear_parameter_gradient(student, question):
-    """backward_update_gradient(X, delta) adds X.T @ delta to W's gradient and delta summed over the batch to b's"""
+    """backward_update_gradient(X, delta) adds X.T @ delta to W's gradient and delta summed over the batch to b's
+    fr: backward_update_gradient(X, delta) ajoute X.T @ delta au gradient de W et delta sommé sur le batch à celui
+    de b"""
 
     def check(case):
         lin, params, W, b = _linear(student, case)
@@ -106,9 +110,11 @@ def test_linear_parameter_gradient(student, question):
                       "was accumulated, or update_parameters(step) does not do W -= step * gradient",
                       "update_parameters n'a pas modifié W après backward_update_gradient : aucun "
                       "gradient accumulé, ou update_parameters(step) ne fait pas W -= step * gradient"))
-        expect_close(gW, eW, name="the gradient of W (X.T @ delta, read through update_parameters)", **TOL)
+        expect_close(gW, eW, name=text("the gradient of W (X.T @ delta, read through update_parameters)",
+                                              "le gradient de W (X.T @ delta, lu via update_parameters)"), **TOL)
         if params.form != "no_bias":
-            expect_close(gb, eb, name="the gradient of b (delta summed over the batch)", **TOL)
+            expect_close(gb, eb, name=text("the gradient of b (delta summed over the batch)",
+                                                  "le gradient de b (delta sommé sur le batch)"), **TOL)
         return [n for n in notes if n]
 
     credit(question, for_cases(linear_cases(), check))
@@ -117,7 +123,8 @@ def test_linear_parameter_gradient(student, question):
 @pytest.mark.question("linear")
 @pytest.mark.weight(2)
 def test_linear_gradient_accumulates_and_zero_grad_resets(student, question):
-    """two calls of backward_update_gradient give the sum of both gradients; zero_grad resets it"""
+    """two calls of backward_update_gradient give the sum of both gradients; zero_grad resets it
+    fr: deux appels de backward_update_gradient donnent la somme des deux gradients ; zero_grad le remet à zéro"""
 
     def check(case):
         from numpy_nn_support import gradient_by_update
@@ -144,7 +151,8 @@ def test_linear_gradient_accumulates_and_zero_grad_resets(student, question):
         if close(gW, averaged) and not close(gW, summed):
             notes.append(("averaged_gradient", AVERAGED))
         else:
-            expect_close(gW, summed, name="the gradient of W after two calls", **TOL)
+            expect_close(gW, summed, name=text("the gradient of W after two calls",
+                                                  "le gradient de W après deux appels"), **TOL)
         lin.zero_grad()
         gW0, gb0 = gradient_by_update(lin, params.read)
         if not (close(gW0, np.zeros_like(gW0)) and close(gb0, np.zeros_like(gb0))):
@@ -163,7 +171,8 @@ def _mse_inputs(seed, batch, d):
 
 @pytest.mark.question("linear")
 def test_mse_forward(student, question):
-    """MSELoss.forward(y, yhat) = ||y - yhat||² for each sample, shape (batch,)"""
+    """MSELoss.forward(y, yhat) = ||y - yhat||² for each sample, shape (batch,)
+    fr: MSELoss.forward(y, yhat) = ||y - yhat||² pour chaque exemple, de forme (batch,)"""
 
     def check(case):
         batch, d, seed = case
@@ -195,7 +204,8 @@ def _loss_backward(loss, y, yhat, per_sample, expected, features, name):
 @pytest.mark.question("linear")
 @pytest.mark.weight(2)
 def test_mse_backward(student, question):
-    """MSELoss.backward(y, yhat) = -2 (y - yhat), consistent with forward"""
+    """MSELoss.backward(y, yhat) = -2 (y - yhat), consistent with forward
+    fr: MSELoss.backward(y, yhat) = -2 (y - yhat), cohérent avec forward"""
 
     def check(case):
         batch, d, seed = case
@@ -241,7 +251,8 @@ def _sigmoid(x):
 
 @pytest.mark.question("nonlinear")
 def test_activations_forward(student, question):
-    """TanH.forward(X) = tanh(X) and Sigmoide.forward(X) = 1 / (1 + exp(-X))"""
+    """TanH.forward(X) = tanh(X) and Sigmoide.forward(X) = 1 / (1 + exp(-X))
+    fr: TanH.forward(X) = tanh(X) et Sigmoide.forward(X) = 1 / (1 + exp(-X))"""
     _activation_forward(student, question, "TanH", np.tanh, "TanH")
     _activation_forward(student, question, "Sigmoide", _sigmoid, "Sigmoide")
 
@@ -249,7 +260,8 @@ def test_activations_forward(student, question):
 @pytest.mark.question("nonlinear")
 @pytest.mark.weight(2)
 def test_tanh_backward_delta(student, question):
-    """TanH.backward_delta(X, delta) = delta * (1 - tanh(X)²)"""
+    """TanH.backward_delta(X, delta) = delta * (1 - tanh(X)²)
+    fr: TanH.backward_delta(X, delta) = delta * (1 - tanh(X)²)"""
     _activation_backward(
         student, question, "TanH", lambda x: 1 - np.tanh(x) ** 2, "TanH",
         "TanH.backward_delta uses 1 - X² (the derivative at the output's value applied to the input): "
@@ -261,7 +273,8 @@ def test_tanh_backward_delta(student, question):
 @pytest.mark.question("nonlinear")
 @pytest.mark.weight(2)
 def test_sigmoid_backward_delta(student, question):
-    """Sigmoide.backward_delta(X, delta) = delta * s(X) (1 - s(X))"""
+    """Sigmoide.backward_delta(X, delta) = delta * s(X) (1 - s(X))
+    fr: Sigmoide.backward_delta(X, delta) = delta * s(X) (1 - s(X))"""
     _activation_backward(
         student, question, "Sigmoide", lambda x: _sigmoid(x) * (1 - _sigmoid(x)), "Sigmoide",
         "Sigmoide.backward_delta uses X (1 - X): the derivative of the sigmoid at X is s(X) (1 - s(X)), "
@@ -288,7 +301,8 @@ NOT_CE = text("1 - sum(y * yhat) is not a cross-entropy: the cross-entropy of pr
 
 @pytest.mark.question("multiclass")
 def test_softmax_forward(student, question):
-    """Softmax.forward(Z): exp(Z) / sum(exp(Z)) on each row"""
+    """Softmax.forward(Z): exp(Z) / sum(exp(Z)) on each row
+    fr: Softmax.forward(Z) : exp(Z) / sum(exp(Z)) sur chaque ligne"""
 
     def check(case):
         Z, _ = case
@@ -300,7 +314,8 @@ def test_softmax_forward(student, question):
 @pytest.mark.question("multiclass")
 @pytest.mark.weight(3)
 def test_softmax_backward_full_jacobian(student, question):
-    """Softmax.backward_delta(Z, delta) multiplies delta by the full Jacobian diag(s) - s sᵀ"""
+    """Softmax.backward_delta(Z, delta) multiplies delta by the full Jacobian diag(s) - s sᵀ
+    fr: Softmax.backward_delta(Z, delta) multiplie delta par la jacobienne complète diag(s) - s sᵀ"""
 
     def check(case):
         Z, labels = case
@@ -335,7 +350,8 @@ def _ce_values(Z, labels):
 @pytest.mark.question("multiclass")
 @pytest.mark.weight(2)
 def test_celoss_forward(student, question):
-    """CELoss.forward(y, yhat) = -sum(y * log(yhat)) for probabilities yhat and one-hot y"""
+    """CELoss.forward(y, yhat) = -sum(y * log(yhat)) for probabilities yhat and one-hot y
+    fr: CELoss.forward(y, yhat) = -sum(y * log(yhat)) pour des probabilités yhat et un y one-hot"""
 
     def check(case):
         Z, labels = case
@@ -356,7 +372,8 @@ def test_celoss_forward(student, question):
 @pytest.mark.question("multiclass")
 @pytest.mark.weight(2)
 def test_celoss_backward(student, question):
-    """CELoss.backward(y, yhat) = -y / yhat"""
+    """CELoss.backward(y, yhat) = -y / yhat
+    fr: CELoss.backward(y, yhat) = -y / yhat"""
 
     def check(case):
         Z, labels = case
@@ -385,7 +402,8 @@ def test_celoss_backward(student, question):
 @pytest.mark.question("multiclass")
 @pytest.mark.weight(2)
 def test_softmax_celoss_chain(student, question):
-    """Softmax.backward_delta(Z, CELoss.backward(y, softmax(Z))) = softmax(Z) - y"""
+    """Softmax.backward_delta(Z, CELoss.backward(y, softmax(Z))) = softmax(Z) - y
+    fr: Softmax.backward_delta(Z, CELoss.backward(y, softmax(Z))) = softmax(Z) - y"""
 
     def check(case):
         Z, labels = case
@@ -418,7 +436,8 @@ def _log_softmax(Z):
 @pytest.mark.question("multiclass")
 @pytest.mark.weight(2)
 def test_celogsoftmax_forward(student, question):
-    """CElogSoftMax.forward(y, z) = -z_y + log(sum(exp(z))) on raw scores z"""
+    """CElogSoftMax.forward(y, z) = -z_y + log(sum(exp(z))) on raw scores z
+    fr: CElogSoftMax.forward(y, z) = -z_y + log(sum(exp(z))) sur des scores bruts z"""
 
     def check(case):
         Z, labels = case
@@ -442,7 +461,8 @@ def test_celogsoftmax_forward(student, question):
 @pytest.mark.question("multiclass")
 @pytest.mark.weight(2)
 def test_celogsoftmax_backward(student, question):
-    """CElogSoftMax.backward(y, z) = softmax(z) - y"""
+    """CElogSoftMax.backward(y, z) = softmax(z) - y
+    fr: CElogSoftMax.backward(y, z) = softmax(z) - y"""
 
     def check(case):
         Z, labels = case
@@ -466,7 +486,8 @@ def test_celogsoftmax_backward(student, question):
 @pytest.mark.question("multiclass")
 @pytest.mark.incidental
 def test_celogsoftmax_large_scores(student, question):
-    """CElogSoftMax stays finite and exact for large scores (log-sum-exp shifted by the max)"""
+    """CElogSoftMax stays finite and exact for large scores (log-sum-exp shifted by the max)
+    fr: CElogSoftMax reste fini et exact pour de grands scores (log-sum-exp décalé du max)"""
     Z = np.array([[800.0, 0.0, -800.0], [1000.0, 1001.0, 999.0]])
     labels = np.array([1, 0])
     Y = one_hot(labels, 3)
@@ -481,12 +502,15 @@ def test_celogsoftmax_large_scores(student, question):
     expected = -np.sum(Y * _log_softmax(Z), axis=1)
     scale = loss_scale(got, expected, 3)
     if scale is None:
-        expect_close(got, expected, name="CElogSoftMax.forward(y, z) for large z", rtol=1e-9, atol=1e-9)
+        expect_close(got, expected, name=text("CElogSoftMax.forward(y, z) for large z",
+                                                      "CElogSoftMax.forward(y, z) pour de grands z"), rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.question("multiclass")
 def test_digits_with_your_celogsoftmax(student, session, question, params, data_path):
-    """a linear classifier trained on digits with your CElogSoftMax reaches the expected accuracy (measured by the grader)"""
+    """a linear classifier trained on digits with your CElogSoftMax reaches the expected accuracy (measured by the grader)
+    fr: un classifieur linéaire entraîné sur les chiffres avec votre CElogSoftMax atteint la précision attendue
+    (mesurée par le correcteur)"""
     X, labels, source = digits(data_path, n=600)
     Y = one_hot(labels, 10)
     train, test = slice(0, 400), slice(400, 600)
@@ -525,7 +549,8 @@ def _bce(y, yhat):
 @pytest.mark.question("autoencoder")
 @pytest.mark.weight(2)
 def test_bce_forward(student, question):
-    """BCELoss.forward(y, yhat) = -sum(y log(yhat) + (1 - y) log(1 - yhat)) for each sample"""
+    """BCELoss.forward(y, yhat) = -sum(y log(yhat) + (1 - y) log(1 - yhat)) for each sample
+    fr: BCELoss.forward(y, yhat) = -sum(y log(yhat) + (1 - y) log(1 - yhat)) pour chaque exemple"""
 
     def check(case):
         y, yhat = case
@@ -541,7 +566,8 @@ def test_bce_forward(student, question):
 @pytest.mark.question("autoencoder")
 @pytest.mark.weight(2)
 def test_bce_backward(student, question):
-    """BCELoss.backward(y, yhat) = -(y / yhat - (1 - y) / (1 - yhat)), consistent with forward"""
+    """BCELoss.backward(y, yhat) = -(y / yhat - (1 - y) / (1 - yhat)), consistent with forward
+    fr: BCELoss.backward(y, yhat) = -(y / yhat - (1 - y) / (1 - yhat)), cohérent avec forward"""
 
     def check(case):
         y, yhat = case
@@ -553,7 +579,8 @@ def test_bce_backward(student, question):
 
 @pytest.mark.question("autoencoder")
 def test_bce_clips_log_zero(student):
-    """BCELoss stays finite when yhat is exactly 0 or 1 (log(0) clipped)"""
+    """BCELoss stays finite when yhat is exactly 0 or 1 (log(0) clipped)
+    fr: BCELoss reste fini quand yhat vaut exactement 0 ou 1 (log(0) écrêté)"""
     y = np.array([[1.0, 0.0, 1.0, 0.0]])
     yhat = np.array([[0.0, 1.0, 1.0, 0.0]])
     loss = student.new("BCELoss")
@@ -580,10 +607,26 @@ def _reconstruction(arrays, probe, X, d, h):
     return _sigmoid(np.tanh(X @ enc[0] + enc[1]) @ dec[0] + dec[1])
 
 
+def _draw_autoencoder(probe, after, curve, eps) -> None:
+    """The report's pictures: a few digits above their reconstruction by your trained auto-encoder
+    (computed by the grader from its W and b), and the cost per epoch in the grader's loop."""
+    side = int(round(probe.shape[1] ** 0.5))
+    if after is not None and side * side == probe.shape[1]:
+        figure("images", text("Digits (top) and their reconstruction by your trained auto-encoder",
+                              "Chiffres (en haut) et leur reconstruction par votre auto-encodeur entraîné"),
+               rows=[(text("input", "entrée"), probe[:8].reshape(-1, side, side)),
+                     (text("output", "sortie"), after[:8].reshape(-1, side, side))], value_range=(0, 1))
+    figure("curve", text(f"Auto-encoder: your BCELoss per epoch in the grader's training loop (eps = {eps:.4g})",
+                         f"Auto-encodeur : votre BCELoss par époque dans la boucle du correcteur (eps = {eps:.4g})"),
+           series=[(text("training cost", "coût d'apprentissage"), curve)], x_label=text("epoch", "époque"))
+
+
 @pytest.mark.question("autoencoder")
 @pytest.mark.weight(3)
 def test_autoencoder_reconstruction_error_falls(student, session, question, params, data_path):
-    """Linear → TanH → Linear → Sigmoide trained with your BCELoss reconstructs digits (error measured by the grader)"""
+    """Linear → TanH → Linear → Sigmoide trained with your BCELoss reconstructs digits (error measured by the grader)
+    fr: Linear → TanH → Linear → Sigmoide entraîné avec votre BCELoss reconstruit les chiffres (erreur mesurée par
+    le correcteur)"""
     X, _, source = digits(data_path, n=500, seed=1)
     train, probe = X[:400], X[400:460]
     d, h = X.shape[1], int(params.get("hidden", 16))
@@ -606,7 +649,9 @@ def test_autoencoder_reconstruction_error_falls(student, session, question, para
         e0, e1 = float(np.mean((before - probe) ** 2)), float(np.mean((after - probe) ** 2))
         tried.append((eps, e0, e1))
         if np.isfinite(e1) and e1 <= ratio * e0 and e1 < baseline:
+            _draw_autoencoder(probe, after, result.get("curve") or [], eps)
             return
+    _draw_autoencoder(probe, after, result.get("curve") or [], eps)
     summary = "; ".join(f"eps={eps:.4g}: {e0:.4f} → {e1:.4f}" for eps, e0, e1 in tried)
     fail(text(f"{source}: the reconstruction error (per pixel, measured by the grader) does not fall "
               f"clearly ({summary}); at most {ratio:g} × the initial error and below the error of the "

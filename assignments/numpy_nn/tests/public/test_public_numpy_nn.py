@@ -25,7 +25,8 @@ def _fd_input(module, X, delta):
 
 @pytest.mark.question("linear")
 def test_linear_small_example(student, question):
-    """Linear(2, 3).forward on a small example worked out by hand"""
+    """Linear(2, 3).forward on a small example worked out by hand
+    fr: Linear(2, 3).forward sur un petit exemple calculé à la main"""
     lin = student.new("Linear", 2, 3)
     params = LinearParams.find(lin, 2, 3)
     W = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.5]])
@@ -38,7 +39,8 @@ def test_linear_small_example(student, question):
 
 @pytest.mark.question("linear")
 def test_linear_backward_delta_matches_finite_differences(student, question):
-    """Linear.backward_delta agrees with finite differences of your forward"""
+    """Linear.backward_delta agrees with finite differences of your forward
+    fr: Linear.backward_delta concorde avec les différences finies de votre forward"""
     lin, calls = student.new("Linear", 3, 5), Calls()
     X, delta = normal(1, 2, 3), normal(2, 2, 5)
     lin.forward(X)
@@ -49,7 +51,8 @@ def test_linear_backward_delta_matches_finite_differences(student, question):
 
 @pytest.mark.question("linear")
 def test_linear_two_calls_give_twice_the_gradient(student, question):
-    """two calls of backward_update_gradient with the same batch accumulate twice its gradient"""
+    """two calls of backward_update_gradient with the same batch accumulate twice its gradient
+    fr: deux appels de backward_update_gradient sur le même batch accumulent deux fois son gradient"""
     lin, calls = student.new("Linear", 3, 5), Calls()
     params = LinearParams.find(lin, 3, 5)
     X, delta = normal(3, 4, 3), normal(4, 4, 5)
@@ -64,13 +67,14 @@ def test_linear_two_calls_give_twice_the_gradient(student, question):
     if close(twice[0], once[0]) and not close(once[0], np.zeros_like(once[0])):
         fail(text("two calls gave the gradient of one: backward_update_gradient must accumulate (+=)",
                   "deux appels ont donné le gradient d'un seul : backward_update_gradient doit accumuler (+=)"))
-    expect_close(twice[0], 2 * once[0], name="the gradient of W after two calls", **TOL)
+    expect_close(twice[0], 2 * once[0], name=text("the gradient of W after two calls", "le gradient de W après deux appels"), **TOL)
     credit(question, [params.convention(), calls.note()])
 
 
 @pytest.mark.question("linear")
 def test_mse_backward_matches_finite_differences(student):
-    """MSELoss.backward agrees with finite differences of your forward"""
+    """MSELoss.backward agrees with finite differences of your forward
+    fr: MSELoss.backward concorde avec les différences finies de votre forward"""
     mse = student.new("MSELoss")
     y, yhat = normal(5, 3, 2), normal(6, 3, 2)
     numeric = numerical_gradient(lambda z: float(np.sum(as_array(mse.forward(y, z)))), yhat)
@@ -82,7 +86,8 @@ def test_mse_backward_matches_finite_differences(student):
 @pytest.mark.question("nonlinear")
 @pytest.mark.parametrize("name", ["TanH", "Sigmoide"])
 def test_activation_backward_matches_finite_differences(student, question, name):
-    """backward_delta of TanH and Sigmoide agrees with finite differences of your forward"""
+    """backward_delta of TanH and Sigmoide agrees with finite differences of your forward
+    fr: le backward_delta de TanH et de Sigmoide concorde avec les différences finies de votre forward"""
     module, calls = student.new(name), Calls()
     X, delta = normal(7, 3, 4, scale=2.0), normal(8, 3, 4)
     module.forward(X)
@@ -96,7 +101,8 @@ def test_activation_backward_matches_finite_differences(student, question, name)
 @pytest.mark.question("sequential")
 @pytest.mark.self_check   # uses your Linear, TanH, Sigmoide and MSELoss too: grading isolates Sequentiel and Optim
 def test_your_classes_learn_four_gaussians(student, session):
-    """Sequentiel(Linear(2, 8), TanH, Linear(8, 1), Sigmoide) + MSELoss + Optim learns the checkerboard"""
+    """Sequentiel(Linear(2, 8), TanH, Linear(8, 1), Sigmoide) + MSELoss + Optim learns the checkerboard
+    fr: Sequentiel(Linear(2, 8), TanH, Linear(8, 1), Sigmoide) + MSELoss + Optim apprend le damier"""
     X, Y = gaussians(200, seed=2)
     result = session.run_driver(numpy_nn_drivers, "student_gaussians", X, Y, 8, 0.05, 30, 20, timeout=60)
     first = linear_from_arrays(result["layers"][0], 2, 8, result["hidden"], X)
@@ -110,7 +116,8 @@ def test_your_classes_learn_four_gaussians(student, session):
 
 @pytest.mark.question("sequential")
 def test_optim_step_moves_every_linear(student, session):
-    """one Optim.step over a two-layer network changes the parameters of both Linear"""
+    """one Optim.step over a two-layer network changes the parameters of both Linear
+    fr: un Optim.step sur un réseau à deux couches modifie les paramètres des deux Linear"""
     weights = [(normal(1, 2, 3), normal(2, 3)), (normal(3, 3, 1), normal(4, 1))]
     batch = [(normal(5, 4, 2), normal(6, 4, 1))]
     result = session.run_driver(numpy_nn_drivers, "optim_steps", weights, batch, 0.1)
@@ -124,11 +131,13 @@ def test_optim_step_moves_every_linear(student, session):
 
 @pytest.mark.question("multiclass")
 def test_softmax_rows_sum_to_one_and_backward_matches_finite_differences(student, question):
-    """Softmax: rows sum to 1; backward_delta agrees with finite differences of your forward"""
+    """Softmax: rows sum to 1; backward_delta agrees with finite differences of your forward
+    fr: Softmax : les lignes somment à 1 ; backward_delta concorde avec les différences finies de votre forward"""
     sm, calls = student.new("Softmax"), Calls()
     Z, delta = normal(9, 3, 4), normal(10, 3, 4)
     out = as_array(sm.forward(Z))
-    expect_close(out.sum(axis=1), np.ones(3), name="the sum of each row of Softmax.forward(Z)", **TOL)
+    expect_close(out.sum(axis=1), np.ones(3), name=text("the sum of each row of Softmax.forward(Z)",
+                                                      "Softmax.forward(Z).sum(axis=1) (somme de chaque ligne)"), **TOL)
     got = calls.backward_delta(sm, Z, delta)
     numeric = _fd_input(sm, Z, delta)
     s = out
@@ -143,7 +152,8 @@ def test_softmax_rows_sum_to_one_and_backward_matches_finite_differences(student
 
 @pytest.mark.question("multiclass")
 def test_celogsoftmax_of_uniform_scores_is_log_classes(student):
-    """CElogSoftMax of equal scores is log(number of classes); its backward matches finite differences"""
+    """CElogSoftMax of equal scores is log(number of classes); its backward matches finite differences
+    fr: CElogSoftMax de scores égaux vaut log(nombre de classes) ; son backward concorde avec les différences finies"""
     loss = student.new("CElogSoftMax")
     Y = one_hot(np.array([0, 2, 1]), 4)
     value = as_array(loss.forward(Y, np.zeros((3, 4))))
@@ -159,7 +169,8 @@ def test_celogsoftmax_of_uniform_scores_is_log_classes(student):
 
 @pytest.mark.question("autoencoder")
 def test_bce_backward_matches_finite_differences(student):
-    """BCELoss.backward agrees with finite differences of your forward"""
+    """BCELoss.backward agrees with finite differences of your forward
+    fr: BCELoss.backward concorde avec les différences finies de votre forward"""
     loss = student.new("BCELoss")
     r = np.random.default_rng(12)
     y, yhat = r.uniform(0, 1, (3, 4)), r.uniform(0.1, 0.9, (3, 4))
@@ -171,7 +182,8 @@ def test_bce_backward_matches_finite_differences(student):
 
 @pytest.mark.question("conv1d")
 def test_conv1d_output_shape(student):
-    """Conv1D(3, 2, 4, stride=2) on (batch 2, length 9, 2 channels) gives (2, 4, 4)"""
+    """Conv1D(3, 2, 4, stride=2) on (batch 2, length 9, 2 channels) gives (2, 4, 4)
+    fr: Conv1D(3, 2, 4, stride=2) sur (batch 2, longueur 9, 2 canaux) donne (2, 4, 4)"""
     conv = student.new("Conv1D", 3, 2, 4, 2)
     out = conv.forward(normal(13, 2, 9, 2))
     if shape_of(out) != (2, 4, 4):
@@ -181,7 +193,8 @@ def test_conv1d_output_shape(student):
 
 @pytest.mark.question("conv1d")
 def test_conv1d_backward_delta_matches_finite_differences(student, question):
-    """Conv1D.backward_delta agrees with finite differences of your forward (stride 2, 2 channels)"""
+    """Conv1D.backward_delta agrees with finite differences of your forward (stride 2, 2 channels)
+    fr: Conv1D.backward_delta concorde avec les différences finies de votre forward (stride 2, 2 canaux)"""
     conv, calls = student.new("Conv1D", 3, 2, 2, 2), Calls()
     X = normal(14, 1, 7, 2)
     out = as_array(conv.forward(X))
@@ -193,7 +206,8 @@ def test_conv1d_backward_delta_matches_finite_differences(student, question):
 
 @pytest.mark.question("conv1d")
 def test_maxpool_small_example(student):
-    """MaxPool1D(2, 2) on a small example worked out by hand"""
+    """MaxPool1D(2, 2) on a small example worked out by hand
+    fr: MaxPool1D(2, 2) sur un petit exemple calculé à la main"""
     X = np.array([[[1.0], [3.0], [2.0], [0.0], [5.0]]])
     pool = student.new("MaxPool1D", 2, 2)
     expect_close(pool.forward(X), np.array([[[3.0], [2.0]]]), name="MaxPool1D(2, 2).forward(X)", **TOL)

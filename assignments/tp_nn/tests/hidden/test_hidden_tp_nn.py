@@ -12,10 +12,10 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from grader.api import (PartialCredit, expect_close, expect_gradient_close, expect_keys, expect_type,
-                        expect_unchanged, fail,
+                        expect_unchanged, fail, figure,
                         numerical_gradient, text)
-from tp_nn_support import (CIRCLES_SIZES, NEAR_CHANCE, OUTPUT_KEYS, PARAM_KEYS, accuracy, circles,
-                           circles_start, detect_layout, network, predictions)
+from tp_nn_support import (CIRCLES_EXTENT, CIRCLES_SIZES, NEAR_CHANCE, OUTPUT_KEYS, PARAM_KEYS, accuracy, circles,
+                           circles_start, detect_layout, grid_points, network, predictions)
 
 # -- init_params ---------------------------------------------------------------------------------
 
@@ -30,7 +30,8 @@ BIG = (400, 500, 300)
 @pytest.mark.question("init_params")
 @pytest.mark.incidental
 def test_init_params_shapes_in_a_consistent_layout(student):
-    """init_params returns the four parameters with consistent shapes"""
+    """init_params returns the four parameters with consistent shapes
+    fr: init_params renvoie les quatre paramètres, de tailles cohérentes"""
     nx, nh, ny = 3, 7, 4
     params = student.init_params(nx, nh, ny)
     if not isinstance(params, dict) or any(k not in params for k in PARAM_KEYS):
@@ -105,13 +106,15 @@ def _expect_normal_0_03(key: str, values: torch.Tensor, where: tuple[str, str], 
                         kurtosis_tol: float | None) -> None:
     mean, std, kurtosis = _moments(values)
     if not abs(std - 0.3) <= std_tol:  # `not <=`: NaN fails too
-        hint = ""
+        hint = ("", "")
         if abs(std - math.sqrt(0.3)) < 0.02:
-            hint = " (std = sqrt(0.3): 0.3 was used as the variance)"
+            hint = (" (std = sqrt(0.3): 0.3 was used as the variance)",
+                    " (écart-type = sqrt(0.3) : 0,3 a été pris pour la variance)")
         elif abs(std - 1.0) < 0.03:
-            hint = " (std = 1: torch.randn was not multiplied by 0.3)"
-        fail(text(f"{where[0]}{key} has standard deviation {std:.3f}, 0.3 expected{hint}",
-                  f"{where[1]}{key} a un écart-type de {std:.3f}, 0,3 attendu{hint}"))
+            hint = (" (std = 1: torch.randn was not multiplied by 0.3)",
+                    " (écart-type = 1 : torch.randn n'a pas été multiplié par 0,3)")
+        fail(text(f"{where[0]}{key} has standard deviation {std:.3f}, 0.3 expected{hint[0]}",
+                  f"{where[1]}{key} a un écart-type de {std:.3f}, 0,3 attendu{hint[1]}"))
     if not abs(mean) <= mean_tol:
         fail(text(f"{where[0]}{key} has mean {mean:.3f}, 0 expected",
                   f"{where[1]}{key} a une moyenne de {mean:.3f}, 0 attendu"))
@@ -123,7 +126,8 @@ def _expect_normal_0_03(key: str, values: torch.Tensor, where: tuple[str, str], 
 @pytest.mark.question("init_params")
 @pytest.mark.weight(2)
 def test_init_params_weights_follow_normal_0_03(session, student):
-    """the weights are drawn from N(0, 0.3), at a large size and at the lab's own sizes"""
+    """the weights are drawn from N(0, 0.3), at a large size and at the lab's own sizes
+    fr: les poids sont tirés selon N(0, 0.3), à grande taille et aux tailles du TP"""
     # At BIG, one call: with 200,000 and 150,000 weights the tolerances of the header hold.
     params = expect_keys(student.init_params(*BIG), PARAM_KEYS, name=f"init_params{BIG}")
     for key in ("Wh", "Wy"):
@@ -155,7 +159,8 @@ def _expect_zeros_or_normal(key: str, bias: torch.Tensor, where: tuple[str, str]
 @pytest.mark.question("init_params")
 @pytest.mark.incidental
 def test_init_params_biases_zero_or_normal(session, student):
-    """the biases are zeros or drawn from N(0, 0.3), at a large size and at the lab's own sizes"""
+    """the biases are zeros or drawn from N(0, 0.3), at a large size and at the lab's own sizes
+    fr: les biais sont nuls ou tirés selon N(0, 0.3), à grande taille et aux tailles du TP"""
     params = expect_keys(student.init_params(*BIG), PARAM_KEYS, name=f"init_params{BIG}")
     for key in ("bh", "by"):
         # 500 and 300 values: std's standard error 0.0095 / 0.012; 0.07 is 5.8 SE or more.
@@ -178,7 +183,8 @@ def test_init_params_biases_zero_or_normal(session, student):
 @pytest.mark.weight(3)
 @given(network())
 def test_forward_matches_reference(student, reference, case):
-    """Yhat matches the reference"""
+    """Yhat matches the reference
+    fr: Yhat égal à celui de la référence"""
     size, params, X, Y = case
     layout = detect_layout(student)
     expected, _ = reference.forward(params, X)
@@ -189,12 +195,14 @@ def test_forward_matches_reference(student, reference, case):
 @pytest.mark.question("forward")
 @given(network())
 def test_forward_intermediate_values(student, reference, case):
-    """outputs holds X, htilde, h, ytilde, yhat as in the handout"""
+    """outputs holds X, htilde, h, ytilde, yhat as in the handout
+    fr: outputs contient X, htilde, h, ytilde, yhat comme dans l'énoncé"""
     size, params, X, Y = case
     layout = detect_layout(student)
     _, expected = reference.forward(params, X)
     _, outputs = student.forward(layout.to_student(params), layout.cast(X))
-    expect_keys(outputs, OUTPUT_KEYS, name="outputs (the second value forward returns)")
+    expect_keys(outputs, OUTPUT_KEYS, name=text("outputs (the second value forward returns)",
+                                                            "outputs (la deuxième valeur renvoyée par forward)"))
     for key in OUTPUT_KEYS:
         expect_close(outputs[key], expected[key], name=f"outputs[{key!r}]", context={"batch_size": size.n})
 
@@ -203,7 +211,8 @@ def test_forward_intermediate_values(student, reference, case):
 @pytest.mark.incidental
 @given(network())
 def test_forward_leaves_its_inputs_alone(student, case):
-    """forward does not modify params or X"""
+    """forward does not modify params or X
+    fr: forward ne modifie ni params ni X"""
     _, params, X, _ = case
     layout = detect_layout(student)
     student_params = layout.to_student(params)
@@ -228,7 +237,8 @@ def _summed_convention(question, L, expected_L, n) -> None:
 @pytest.mark.weight(2)
 @given(predictions())
 def test_loss_matches_reference(student, reference, question, case):
-    """the loss is the mean cross-entropy"""
+    """the loss is the mean cross-entropy
+    fr: la loss est l'entropie croisée moyenne"""
     Yhat, Y = case
     expected_L, _ = reference.loss_accuracy(Yhat, Y)
     L, _ = student.loss_accuracy(Yhat, Y)
@@ -239,7 +249,8 @@ def test_loss_matches_reference(student, reference, question, case):
 @pytest.mark.question("loss_accuracy")
 @given(predictions())
 def test_accuracy_matches_reference(student, reference, question, case):
-    """the accuracy is the fraction of correct predictions"""
+    """the accuracy is the fraction of correct predictions
+    fr: la précision est la proportion de prédictions correctes"""
     Yhat, Y = case
     _, expected_acc = reference.loss_accuracy(Yhat, Y)
     _, acc = student.loss_accuracy(Yhat, Y)
@@ -283,7 +294,8 @@ def _summed_gradients(question, grads, expected, n) -> None:
 @pytest.mark.weight(3)
 @given(network())
 def test_backward_matches_autograd(student, reference, question, case):
-    """the gradients are those of the mean loss (checked against autograd)"""
+    """the gradients are those of the mean loss (checked against autograd)
+    fr: les gradients sont ceux de la loss moyenne (vérifiés avec autograd)"""
     size, params, X, Y = case
     layout = detect_layout(student)
     _, outputs = reference.forward(params, X)  # the reference's forward: a forward bug costs nothing here
@@ -300,7 +312,8 @@ def test_backward_matches_autograd(student, reference, question, case):
 @settings(max_examples=5)  # a float64 cross-check of the autograd test above: a few cases suffice
 @given(network(max_n=4, dtype=torch.float64))
 def test_backward_matches_finite_differences(student, reference, question, case):
-    """the gradients agree with finite differences of the loss (float64)"""
+    """the gradients agree with finite differences of the loss (float64)
+    fr: les gradients concordent avec les différences finies de la loss (float64)"""
     size, params, X, Y = case
     layout = detect_layout(student)
     _, outputs = reference.forward(params, X)
@@ -323,7 +336,8 @@ def test_backward_matches_finite_differences(student, reference, question, case)
 @pytest.mark.weight(2)
 @given(network(), st.sampled_from([0.01, 0.1, 0.5, 1.0]))
 def test_sgd_matches_reference(student, reference, case, eta):
-    """one gradient step, in place or into a new dict"""
+    """one gradient step, in place or into a new dict
+    fr: un pas de gradient, sur place ou dans un nouveau dictionnaire"""
     size, params, X, Y = case
     grads = _reference_gradients(reference, params, X, Y)
     expected = reference.sgd(params, grads, eta)
@@ -348,18 +362,53 @@ def test_sgd_matches_reference(student, reference, case, eta):
 START_SEED = 31
 
 
+def _draw_training(reference, layout, shapes, result, data) -> None:
+    """The report's pictures of the training: the loss on the training set and the accuracy on the
+    test set, measured by the grader with the reference's forward on the parameters after each
+    epoch, and the regions of the plane your trained forward gives each class."""
+    Xtrain, Ytrain, Xtest, Ytest = (v.double() for v in data)
+    losses, accuracies = [], []
+    for snapshot in result.get("snapshots") or []:
+        try:
+            params = layout.to_handout({k: snapshot[k] for k in PARAM_KEYS}, shapes)
+            params = {k: torch.as_tensor(v, dtype=torch.float64).reshape(shapes[k]) for k, v in params.items()}
+            loss, _ = reference.loss_accuracy(reference.forward(params, Xtrain)[0], Ytrain)
+            losses.append(float(loss))
+            accuracies.append(accuracy(reference.forward(params, Xtest)[0], Ytest))
+        except (KeyError, TypeError, RuntimeError, ValueError):
+            losses.append(math.nan)
+            accuracies.append(math.nan)
+    if losses:   # two figures: a loss that diverges would flatten the accuracy on a shared axis
+        figure("curve", text("Your training on Circles, measured by the grader after each epoch",
+                             "Votre apprentissage sur Circles, mesuré par le correcteur après chaque époque"),
+               series=[(text("training loss (cross-entropy)", "coût d'apprentissage (entropie croisée)"), losses)],
+               x_label=text("epoch", "époque"))
+        figure("curve", text("Test accuracy after each epoch, measured by the grader",
+                             "Précision en test après chaque époque, mesurée par le correcteur"),
+               series=[(text("test accuracy", "précision en test"), accuracies)], x_label=text("epoch", "époque"))
+    if result.get("regions") is not None:
+        figure("regions", text("Decision regions of your trained network (points: the test set)",
+                               "Régions de décision de votre réseau entraîné (points : le jeu de test)"),
+               grid=result["regions"], extent=CIRCLES_EXTENT, points=Xtest, classes=Ytest.argmax(dim=1))
+
+
 @pytest.mark.question("train_circles")
 def test_training_reaches_the_reference_accuracy(session, student, reference):
-    """the handout's mini-batch loop with your functions learns Circles from random parameters the grader draws"""
+    """the handout's mini-batch loop with your functions learns Circles from random parameters the grader draws
+    fr: la boucle mini-batch de l'énoncé, avec vos fonctions, apprend Circles à partir de paramètres aléatoires
+    tirés par le correcteur"""
     import tp_nn_drivers
 
     nx, nh, ny = CIRCLES_SIZES
     Xtrain, Ytrain, Xtest, Ytest = circles()
     start = circles_start(START_SEED, reference.forward, Xtest, Ytest)
     layout = detect_layout(student, nx=nx, nh=nh, ny=ny)
-    claimed = session.run_driver(tp_nn_drivers, "train_circles", Xtrain, Ytrain, layout.to_student(start),
-                                 timeout=30)
+    result = session.run_driver(tp_nn_drivers, "train_circles_measured", Xtrain, Ytrain, layout.to_student(start),
+                                layout.cast(grid_points()), timeout=30)
+    result = result if isinstance(result, dict) else {}
+    claimed = result.get("params")
     shapes = {k: tuple(v.shape) for k, v in start.items()}
+    _draw_training(reference, layout, shapes, result, (Xtrain, Ytrain, Xtest, Ytest))
     if not isinstance(claimed, dict) or any(k not in claimed for k in PARAM_KEYS):
         fail(text("training did not leave the four parameters Wh, bh, Wy, by",
                   "l'apprentissage n'a pas laissé les quatre paramètres Wh, bh, Wy, by"))

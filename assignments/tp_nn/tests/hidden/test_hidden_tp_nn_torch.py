@@ -27,7 +27,8 @@ from tp_nn_torch_support import (DETECT_SIZES, MNIST_MARGIN, autograd_case, chec
 @pytest.mark.weight(3)
 @given(autograd_case())
 def test_autograd_sgd_matches_reference(session, student, reference, case):
-    """three steps of backward + sgd(params, eta) move the parameters as the reference does, gradients reset"""
+    """three steps of backward + sgd(params, eta) move the parameters as the reference does, gradients reset
+    fr: trois pas de backward + sgd(params, eta) déplacent les paramètres comme la référence, gradients remis à zéro"""
     params, targets, eta = case
     expected = run_locally(reference, "tp_nn_autograd", "autograd_steps", params, targets, eta)
     with torch_hints():
@@ -90,7 +91,8 @@ def explain_output(out, expected, params, X) -> None:
 @pytest.mark.weight(2)
 @given(mlp_case())
 def test_model_matches_reference(student, reference, case):
-    """model(X) is the handout's ytilde, for any sizes and weights (loaded with load_state_dict)"""
+    """model(X) is the handout's ytilde, for any sizes and weights (loaded with load_state_dict)
+    fr: model(X) est le ytilde de l'énoncé, pour toutes tailles et tous poids (chargés avec load_state_dict)"""
     size, params, X, _ = case
     roles = student_roles(student)
     model, _ = unpack(student.init_model(size.nx, size.nh, size.ny), 2, "init_model", "(model, loss)")
@@ -114,7 +116,8 @@ def _loss_case(student, reference, logits, Y):
 @pytest.mark.weight(2)
 @given(logits_case())
 def test_loss_accuracy_matches_reference(student, reference, case):
-    """loss_accuracy(loss, Yhat, Y) with the loss of init_model: the mean cross-entropy of the logits, the accuracy"""
+    """loss_accuracy(loss, Yhat, Y) with the loss of init_model: the mean cross-entropy of the logits, the accuracy
+    fr: loss_accuracy(loss, Yhat, Y) avec la loss d'init_model : l'entropie croisée moyenne des logits, la précision"""
     logits, Y = case
     top2 = logits.topk(2, dim=1).values
     assume(bool((top2[:, 0] - top2[:, 1] > 1e-4).all()))  # no tie for the predicted class
@@ -141,7 +144,8 @@ def test_loss_accuracy_matches_reference(student, reference, case):
 @pytest.mark.weight(2)
 @given(example_layers(), etas)
 def test_sgd_matches_reference(session, student, reference, layers, eta):
-    """sgd(model, eta) moves every parameter by -eta * grad, as the reference, and resets the gradients"""
+    """sgd(model, eta) moves every parameter by -eta * grad, as the reference, and resets the gradients
+    fr: sgd(model, eta) déplace chaque paramètre de -eta * grad, comme la référence, et remet les gradients à zéro"""
     expected, _ = run_locally(reference, "tp_nn_modules", "modules_sgd", layers, eta)
     with torch_hints():
         values, grads = run_driver(session, "tp_nn_modules", "modules_sgd", layers, eta)
@@ -155,7 +159,8 @@ def test_sgd_matches_reference(session, student, reference, layers, eta):
                   f"(model.zero_grad() inside the loop clears the gradients of the parameters not yet updated)",
                   f"sgd n'a pas modifié {still} : tous les paramètres de model.parameters() doivent être mis à "
                   f"jour (model.zero_grad() dans la boucle efface les gradients de ceux qui restent)"))
-    expect_close(values, expected, name=f"the model's parameters after sgd (eta = {eta})")
+    expect_close(values, expected, name=text(f"the model's parameters after sgd (eta = {eta})",
+                                              f"les paramètres du modèle après sgd (eta = {eta})"))
     kept = sorted(k for k, g in grads.items() if g is not None and bool((g != 0).any()))
     if kept:
         fail(text(f"the gradients of {kept} were not reset after the update: backward() adds to .grad, the "
@@ -170,7 +175,8 @@ def test_sgd_matches_reference(session, student, reference, layers, eta):
 @pytest.mark.question("optim")
 @pytest.mark.weight(2)
 def test_optimizer_is_sgd_with_eta_over_all_parameters(session, student):
-    """init_model(nx, nh, ny, eta)'s optim is torch.optim.SGD(model.parameters(), lr=eta), for several eta"""
+    """init_model(nx, nh, ny, eta)'s optim is torch.optim.SGD(model.parameters(), lr=eta), for several eta
+    fr: l'optim d'init_model(nx, nh, ny, eta) est torch.optim.SGD(model.parameters(), lr=eta), pour plusieurs eta"""
     probes = {eta: run_driver(session, "tp_nn_optim", "optim_probe", *DETECT_SIZES, eta) for eta in (0.01, 0.3, 2.0)}
     for eta, info in probes.items():
         if info.get("returned") != "triple":
@@ -203,14 +209,16 @@ def test_optimizer_is_sgd_with_eta_over_all_parameters(session, student):
         fail(text(f"the learning rate is {lrs[0.01]} whatever eta: init_model must use its eta (lr=eta)",
                   f"le pas d'apprentissage vaut {lrs[0.01]} quel que soit eta : init_model doit utiliser son eta (lr=eta)"))
     for eta, values in lrs.items():
-        expect_close(values, [eta], name=f"the optimizer's lr for eta = {eta}")
+        expect_close(values, [eta], name=text(f"the optimizer's lr for eta = {eta}",
+                                                   f"le lr de l'optimiseur pour eta = {eta}"))
 
 
 @pytest.mark.question("optim")
 @pytest.mark.weight(2)
 @given(mlp_case(), etas)
 def test_training_steps_match_reference(session, student, reference, case, eta):
-    """two steps of the handout's loop (zero_grad, loss, backward, step) end where the reference's do"""
+    """two steps of the handout's loop (zero_grad, loss, backward, step) end where the reference's do
+    fr: deux pas de la boucle de l'énoncé (zero_grad, loss, backward, step) aboutissent là où aboutit la référence"""
     size, params, X, Y = case
     roles = student_roles(student, 0.1)
     sizes_ = (size.nx, size.nh, size.ny)
@@ -220,9 +228,10 @@ def test_training_steps_match_reference(session, student, reference, case, eta):
         got = run_driver(session, "tp_nn_optim", "optim_steps", *sizes_, eta, to_state(roles, params), X, Y)
     explain_output(got["output"], expected["output"], params, X)
     expect_close(got["output"], expected["output"], name="model(X)", context={"batch_size": size.n})
-    expect_close(got["losses"][0], expected["losses"][0], name="L at the first step")
+    expect_close(got["losses"][0], expected["losses"][0], name=text("L at the first step", "L au premier pas"))
     expect_close(from_state(roles, got["state"]), from_state(reference_keys(reference), expected["state"]),
-                 name=f"the parameters after two steps (eta = {eta})")
+                 name=text(f"the parameters after two steps (eta = {eta})",
+                           f"les paramètres après deux pas (eta = {eta})"))
 
 
 # -- 2.5 MNIST ---------------------------------------------------------------------------------------
@@ -230,7 +239,9 @@ def test_training_steps_match_reference(session, student, reference, case, eta):
 
 @pytest.mark.question("mnist")
 def test_mnist_reaches_the_reference_accuracy(session, student, reference):
-    """the grader's loop with your 2.4 code on 4,000 MNIST digits: test accuracy near the reference's"""
+    """the grader's loop with your 2.4 code on 4,000 MNIST digits: test accuracy near the reference's
+    fr: la boucle du correcteur avec votre code de 2.4 sur 4 000 chiffres MNIST : précision en test proche de celle
+    de la référence"""
     acc, target = train_on_mnist(session, reference, seed=0)
     if acc < target - MNIST_MARGIN:
         fail(text(f"test accuracy {acc:.1%} on MNIST after training (measured by the grader); the reference "
@@ -254,7 +265,8 @@ def _estimator_type(classifier) -> str:
 
 @pytest.mark.question("svm_bonus")
 def test_svm_on_unseen_circles(student):
-    """an SVM trained on Circles classifies new points from the same rings (90 % at least), 3 draws"""
+    """an SVM trained on Circles classifies new points from the same rings (90 % at least), 3 draws
+    fr: un SVM appris sur Circles classe de nouveaux points des mêmes anneaux (90 % au moins), 3 tirages"""
     for seed, n_train in ((11, 60), (12, 150), (13, 300)):
         Xtrain, ytrain, Xtest, ytest = circles_numpy(seed, n_train, 300)
         classifier = student.train_svm(Xtrain, ytrain)

@@ -18,7 +18,8 @@ from tp_nn_support import (CIRCLES_SIZES, OUTPUT_KEYS, PARAM_KEYS, accuracy, cir
 @pytest.mark.question("init_params")
 @pytest.mark.incidental
 def test_init_params_returns_the_four_parameters(student):
-    """init_params returns Wh, bh, Wy, by with the handout's shapes"""
+    """init_params returns Wh, bh, Wy, by with the handout's shapes
+    fr: init_params renvoie Wh, bh, Wy, by aux tailles de l'énoncé"""
     params = expect_keys(student.init_params(2, 5, 3), PARAM_KEYS, name="init_params(2, 5, 3)")
     layout = detect_layout(student, nx=2, nh=5, ny=3)
     expected = layout.to_student({"Wh": torch.zeros(5, 2), "bh": torch.zeros(5), "Wy": torch.zeros(3, 5),
@@ -30,20 +31,23 @@ def test_init_params_returns_the_four_parameters(student):
 @pytest.mark.question("forward")
 @pytest.mark.incidental
 def test_forward_shapes_and_probabilities(student):
-    """forward returns (Yhat, outputs) with rows of Yhat summing to 1"""
+    """forward returns (Yhat, outputs) with rows of Yhat summing to 1
+    fr: forward renvoie (Yhat, outputs), chaque ligne de Yhat sommant à 1"""
     torch.manual_seed(0)
     params = {"Wh": torch.randn(4, 2), "bh": torch.randn(4), "Wy": torch.randn(3, 4), "by": torch.randn(3)}
     layout = detect_layout(student)
     Yhat, outputs = expect_tuple(student.forward(layout.to_student(params), layout.cast(torch.randn(6, 2))), 2,
                                  name="forward(params, X)")
     expect_shape(Yhat, (6, 3), name="Yhat")
-    expect_close(Yhat.sum(dim=1), torch.ones(6), name="the sum of each row of Yhat")
+    expect_close(Yhat.sum(dim=1), torch.ones(6), name=text("the sum of each row of Yhat",
+                                                          "Yhat.sum(dim=1) (somme de chaque ligne de Yhat)"))
     expect_keys(outputs, OUTPUT_KEYS, name="outputs")
 
 
 @pytest.mark.question("forward")
 def test_forward_fixed_example(student):
-    """forward on a small example computed by hand"""
+    """forward on a small example computed by hand
+    fr: forward sur un petit exemple calculé à la main"""
     params = {"Wh": torch.tensor([[1.0, -1.0]]), "bh": torch.tensor([0.5]),
               "Wy": torch.tensor([[2.0], [-1.0]]), "by": torch.tensor([0.0, 0.25])}
     layout = detect_layout(student, nx=2, nh=1, ny=2)
@@ -56,7 +60,8 @@ def test_forward_fixed_example(student):
 
 @pytest.mark.question("loss_accuracy")
 def test_loss_of_uniform_prediction_is_log_of_classes(student):
-    """a uniform prediction costs log(ny) and a perfect one has accuracy 1"""
+    """a uniform prediction costs log(ny) and a perfect one has accuracy 1
+    fr: une prédiction uniforme coûte log(ny) et une prédiction parfaite a une précision de 1"""
     Y = torch.eye(4)
     L, acc = student.loss_accuracy(torch.full((4, 4), 0.25), Y)
     expect_close(L, math.log(4), name="L")
@@ -69,7 +74,8 @@ def test_loss_of_uniform_prediction_is_log_of_classes(student):
 @settings(max_examples=5)
 @given(network(max_n=4, dtype=torch.float64))
 def test_backward_matches_finite_differences_of_your_forward(student, case):
-    """backward agrees with finite differences of your own forward and loss"""
+    """backward agrees with finite differences of your own forward and loss
+    fr: backward concorde avec les différences finies de votre propre forward et de votre loss"""
     size, params, X, Y = case
     layout = detect_layout(student)
     student_params = layout.to_student(params)
@@ -87,7 +93,8 @@ def test_backward_matches_finite_differences_of_your_forward(student, case):
 
 @pytest.mark.question("sgd")
 def test_sgd_fixed_step(student):
-    """one step of sgd with eta = 0.5"""
+    """one step of sgd with eta = 0.5
+    fr: un pas de sgd avec eta = 0.5"""
     params = {"Wh": torch.ones(2, 2), "bh": torch.zeros(2), "Wy": torch.ones(1, 2), "by": torch.zeros(1)}
     grads = {"Wh": torch.full((2, 2), 2.0), "bh": torch.ones(2), "Wy": torch.full((1, 2), -2.0),
              "by": torch.ones(1)}
@@ -101,7 +108,8 @@ def test_sgd_fixed_step(student):
 @pytest.mark.question("train_circles")
 @pytest.mark.self_check  # measured with your own forward; grading measures with the reference's
 def test_training_on_circles_learns(session, student):
-    """the handout's training loop with your functions learns Circles (measured with your forward)"""
+    """the handout's training loop with your functions learns Circles (measured with your forward)
+    fr: la boucle d'apprentissage de l'énoncé, avec vos fonctions, apprend Circles (mesuré avec votre forward)"""
     import tp_nn_drivers
 
     Xtrain, Ytrain, Xtest, Ytest = circles()
