@@ -1,8 +1,9 @@
 """Command line: arguments -> options -> pipeline. No grading logic here.
 
-    grader grade ASSIGNMENT SUBMISSIONS [--out DIR] [--workers N] [--lang fr|en]
-    grader check ASSIGNMENT PATH [--lang fr|en] [--json]
+    grader grade ASSIGNMENT SUBMISSIONS [--out DIR] [--workers N] [--lang fr|en] [--junit FILE]
+    grader check ASSIGNMENT PATH [--lang fr|en] [--json | --ci] [--junit FILE]
     grader export-student ASSIGNMENT DIR
+    grader gradescope ASSIGNMENT OUT.zip [--lang fr|en]
     grader validate ASSIGNMENT
 """
 
@@ -12,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from grader import __version__
@@ -34,22 +36,69 @@ def resolve_assignment(name: str):
 
 
 class Progress:
-    """A one-line progress bar on a terminal, one line per submission otherwise."""
+    """Progress of a batch: rich's bar on a terminal (done / total, elapsed, time left, the student
+    just graded), one plain line per submission otherwise (a log file, CI).
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    `progress(done, total, student)` is what run_batch calls after each report; used as a context
+    manager, the bar shows (elapsed time running) from the start, before the first report."""
+
+    def __init__(self, stream=None, *, terminal: bool | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty() if terminal is None else terminal
+        self.started = time.monotonic()
+        self._bar = None
+        self._task = None
+
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self._bar = Bar(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("left"), TimeRemainingColumn(), TextColumn("{task.fields[student]}"),
+                        console=Console(file=self.stream, force_terminal=True),
+                        # the time left comes from the whole run's pace, not the last 30 s
+                        speed_estimate_period=24 * 3600)
+        self._bar.start()
+        self._task = self._bar.add_task("grading", total=None, student="")
+
+    def __enter__(self) -> "Progress":
+        if self.tty and self._bar is None:
+            self._start()
+        return self
 
     def __call__(self, done: int, total: int, student: str) -> None:
         if self.tty:
-            width = 30
-            filled = int(width * done / max(total, 1))
-            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {student[:30]:<30}")
-            if done == total:
-                self.stream.write("\n")
+            if self._bar is None:
+                self._start()
+            self._bar.update(self._task, completed=done, total=total, student=student[:40])
+            if done >= total:
+                self.close()
         else:
-            self.stream.write(f"graded {done}/{total}: {student}\n")
-        self.stream.flush()
+            self.stream.write(f"graded {done}/{total}: {student} ({time.monotonic() - self.started:.0f} s)\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _batch_reports(result, out: Path, lang: str) -> list[dict]:
+    """The contract dicts of this batch: the reports graded now and those kept from an earlier run."""
+    from grader.ids import report_stem
+
+    reports = [report.to_json(lang) for report in result.reports]
+    for student in result.kept:
+        try:
+            reports.append(json.loads((out / f"{report_stem(student)}.json").read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as exc:
+            print(f"warning: {student}'s kept report could not be read ({exc}): not in the JUnit file",
+                  file=sys.stderr)
+    return reports
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -59,8 +108,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
     assignment = resolve_assignment(args.assignment)
     out = Path(args.out or Path("reports") / assignment.id)
     options = Options(workers=args.workers, max_examples=args.max_examples, lang=args.lang,
-                      data=_data_settings(assignment, args.data), force=args.force)
-    result = run_batch(assignment, Path(args.submissions), out, options, Progress())
+                      data=_data_settings(assignment, args.data), force=args.force, dask=args.dask)
+    with Progress() as progress:
+        result = run_batch(assignment, Path(args.submissions), out, options, progress)
+    if args.junit:
+        from grader.report import junit
+
+        junit.write(Path(args.junit), _batch_reports(result, out, args.lang), assignment.id)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
     for layer in result.confinement.get("skipped", []):
@@ -78,6 +132,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from grader.check import check
     from grader.options import Options
+    from grader.report import ci
 
     assignment = resolve_assignment(args.assignment)
     options = Options(include_hidden=False, max_examples=args.max_examples, lang=args.lang,
@@ -85,11 +140,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     report, text = check(assignment, Path(args.path), options)
     if args.json:
         print(json.dumps(report.to_json(args.lang), indent=2, ensure_ascii=False))
+    elif args.ci:
+        print(ci.summary(report, args.lang))
     else:
         print(text)
-    # Every regular question at full marks: bonus points must not hide a failed check.
-    complete = all(q.score >= q.max_score for q in report.questions.values() if not q.bonus)
-    return 0 if complete else 1
+    if args.ci and os.environ.get("GITHUB_STEP_SUMMARY"):
+        # GitHub shows this file's Markdown on the run's page; other steps may have written to it.
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+            summary.write(ci.step_summary(report, args.lang))
+    if args.junit:
+        from grader.report import junit
+
+        junit.write(Path(args.junit), [report.to_json(args.lang)], assignment.id)
+    # Every regular question at full marks: bonus points must not hide a failed check; a question
+    # not graded here (no data set on this machine) is no failure the student could fix.
+    return 0 if ci.complete(report) else 1
 
 
 def _data_settings(assignment, pairs: list[str] | None) -> dict[str, str]:
@@ -114,6 +179,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     assignment = resolve_assignment(args.assignment)
     written = export_student(assignment, Path(args.dir))
     print(f"student kit for {assignment.id} written to {args.dir} ({len(written)} files)")
+    return 0
+
+
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    from grader.gradescope import build_archive
+
+    assignment = resolve_assignment(args.assignment)
+    names = build_archive(assignment, Path(args.out), lang=args.lang, max_examples=args.max_examples)
+    print(f"Gradescope autograder for {assignment.id} written to {args.out} ({len(names)} files); "
+          "upload it as the assignment's autograder (zip file upload)")
     return 0
 
 
@@ -144,13 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     grade.add_argument("--force", action="store_true",
                        help="regrade every submission, even those whose report is up to date")
+    grade.add_argument("--dask", metavar="ADDRESS",
+                       help="grade on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' "
+                            "for a LocalCluster of --workers processes")
+    grade.add_argument("--junit", metavar="FILE", help="also write the batch as JUnit XML (one test case per question)")
     common(grade)
     grade.set_defaults(func=cmd_grade)
 
     check = sub.add_parser("check", help="run the public tests on one submission")
     check.add_argument("assignment")
     check.add_argument("path", nargs="?", default=".")
-    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    shown = check.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="print the report as JSON")
+    shown.add_argument("--ci", action="store_true",
+                       help="one line per question; Markdown to $GITHUB_STEP_SUMMARY when it is set")
+    check.add_argument("--junit", metavar="FILE", help="also write the report as JUnit XML")
     common(check)
     check.set_defaults(func=cmd_check)
 
@@ -158,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("assignment")
     export.add_argument("dir")
     export.set_defaults(func=cmd_export)
+
+    gradescope = sub.add_parser("gradescope", help="build a Gradescope autograder archive")
+    gradescope.add_argument("assignment")
+    gradescope.add_argument("out", help="the .zip to write")
+    gradescope.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="feedback language")
+    gradescope.add_argument("--max-examples", type=int, default=20, help="Hypothesis examples per test")
+    gradescope.set_defaults(func=cmd_gradescope)
 
     validate = sub.add_parser("validate", help="grade the reference, the starter and the mutants")
     validate.add_argument("assignment")

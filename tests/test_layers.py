@@ -18,14 +18,20 @@ LAYERS = [
     {"grader.intake"},
     {"grader.jail"},
     {"grader.checks", "grader.api"},
-    {"grader.scoring"},
+    {"grader.scoring", "grader.summary"},
     {"grader.harness"},
     {"grader.report"},
     {"grader.grading"},
     {"grader.fingerprint"},
-    {"grader.pipeline", "grader.scorer", "grader.check", "grader.validate", "grader.export"},
+    {"grader.pipeline", "grader.distributed", "grader.scorer", "grader.check", "grader.validate", "grader.export",
+     "grader.gradescope", "grader.notebook"},
     {"grader.cli", "grader.__main__"},
 ]
+
+
+# The package's lazy exports (`from grader import notebook_check`): imported inside the package's
+# __getattr__ on first use, never by `import grader` (test_lazy_exports_stay_lazy).
+LAZY_EXPORTS = {("grader", "grader.notebook"), ("grader", "grader.notebook.notebook_check")}
 
 
 def layer_of(module: str) -> int:
@@ -66,7 +72,7 @@ def test_no_module_imports_one_above_it():
         name = module_name(path)
         own = layer_of(name)
         for imported in imports_of(path):
-            if imported.split(".")[0] != "grader" or imported == "grader":
+            if imported.split(".")[0] != "grader" or imported == "grader" or (name, imported) in LAZY_EXPORTS:
                 continue
             try:
                 theirs = layer_of(imported)
@@ -78,7 +84,7 @@ def test_no_module_imports_one_above_it():
 
 
 def test_scoring_and_reports_import_neither_pytest_nor_the_jail():
-    for path in [GRADER / "scoring.py", *sorted((GRADER / "report").glob("*.py"))]:
+    for path in [GRADER / "scoring.py", GRADER / "summary.py", *sorted((GRADER / "report").glob("*.py"))]:
         for imported in imports_of(path):
             assert not imported.startswith(("pytest", "grader.jail", "grader.harness")), (path, imported)
 
@@ -87,3 +93,31 @@ def test_a_layer_of_the_list_is_not_empty():
     names = {module_name(p) for p in GRADER.rglob("*.py")}
     for layer in LAYERS:
         assert any(layer_of(n) == LAYERS.index(layer) for n in names), layer
+
+
+def test_lazy_exports_stay_lazy():
+    """`import grader` loads none of what a lazy export needs; the export itself works."""
+    import subprocess
+    import sys
+
+    code = ("import sys, grader; heavy = [m for m in ('grader.notebook', 'grader.check', 'torch', 'pytest', "
+            "'nbformat') if m in sys.modules]; assert not heavy, heavy; "
+            "from grader import notebook_check; assert callable(notebook_check); "
+            "assert 'grader.notebook' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=GRADER.parent, timeout=60)
+
+
+def test_no_module_imports_matplotlib_at_import():
+    """matplotlib is imported inside the functions that draw (grader.report.plots, the course
+    helpers run in the jail), never when a module is imported: the CLI and the pipeline stay fast."""
+    problems = []
+    for path in sorted(GRADER.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        inside = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  for n in ast.walk(f)}
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n.split(".")[0] == "matplotlib" for n in names) and id(node) not in inside:
+                problems.append(f"{module_name(path)} line {node.lineno}")
+    assert not problems, problems

@@ -6,4 +6,5 @@
     student.py           the `student` fixture's object: the question's code in the jail
     feedback.py          the policy: an exception that ended a test -> feedback, and whose fault
     hypothesis_notes.py  Hypothesis settings for grading, and the smallest failing input it found
+    selection.py         which tests grade which question, read from the files (`check` of one question)
 """

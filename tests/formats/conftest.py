@@ -1,0 +1,1 @@
+"""Tests of the formats other tools read: Gradescope's results.json, JUnit XML, CI files."""
