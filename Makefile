@@ -23,7 +23,7 @@ grade: install
 	@status=0; for manifest in assignments/*/assignment.toml; do \
 	  id=$$(basename $$(dirname $$manifest)); \
 	  if [ -d submissions/$$id ]; then \
-	    $(PY) -m grader grade $$id submissions/$$id --out reports/$$id --workers $(WORKERS) --lang $(LANG_FEEDBACK) || status=$$?; \
+	    $(PY) -m grader grade $$id submissions/$$id --out reports/$$id --workers $(WORKERS) --lang $(LANG_FEEDBACK) --junit reports/$$id/junit.xml || status=$$?; \
 	  fi; \
 	done; exit $$status
 
