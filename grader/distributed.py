@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from grader import assignment as assignment_model
 from grader import intake
 from grader.assignment import Assignment
 from grader.grading import report_without_tests
@@ -41,9 +40,9 @@ def grade_on_dask(assignment: Assignment, subs: list[intake.PreparedSubmission],
                   finish: Callable[[StudentReport], None], batch) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
 
-    from grader.pipeline import report_from_answer, student_budget
+    from grader.pipeline import batch_preload, report_from_answer, student_budget
 
-    preload = assignment.preload_for(set().union(*(sub.handed_in for sub in subs)))
+    preload = batch_preload(assignment, subs)
     budget = student_budget(assignment, options)
     cluster = None
     if options.dask == "local":
@@ -93,6 +92,8 @@ class _WorkerGrader:
 
     def answer(self, job: str, budget: float) -> str:
         """The scorer's answer line to `job`; a scorer that dies is replaced and asked once more."""
+        from grader.pipeline import SCORER_DIED, overtime
+
         for _attempt in range(2):
             proc = self.pool.proc(0)
             proc.stdin.write(job)
@@ -101,12 +102,12 @@ class _WorkerGrader:
                 selector.register(proc.stdout, selectors.EVENT_READ)
                 if not selector.select(timeout=budget):
                     self.pool.kill(0)
-                    return json.dumps({"harness_error": f"grading took longer than {budget:.0f} s and was stopped"})
+                    return json.dumps({"harness_error": overtime(budget)})
             line = proc.stdout.readline()
             if line:
                 return line
             self.pool.kill(0)
-        return json.dumps({"harness_error": "the scorer process died"})
+        return json.dumps({"harness_error": SCORER_DIED})
 
     def close(self) -> None:
         self.pool.close()
@@ -133,7 +134,6 @@ def grade_remotely(assignment_root: str, submission: dict, files: bytes, options
         try:
             _unpack(files, folder)
             local = dict(submission, dir=str(folder))
-            assignment_model.load(assignment_root)  # a clear error here if the folder is not on this node
             line = _GRADER.answer(scorer_job(Path(assignment_root), local, Options.from_json(options)), budget)
         finally:
             shutil.rmtree(folder, ignore_errors=True)

@@ -197,6 +197,18 @@ def student_budget(assignment: Assignment, options: Options) -> float:
     return 3 * assignment.limits.submission_seconds + 120
 
 
+SCORER_DIED = "the scorer process died"
+
+
+def overtime(budget: float) -> str:
+    return f"grading took longer than {budget:.0f} s and was stopped"
+
+
+def batch_preload(assignment: Assignment, subs: list[intake.PreparedSubmission]) -> list[str]:
+    """What the zygote preloads for these submissions: what the files they hand in need."""
+    return assignment.preload_for(set().union(*(sub.handed_in for sub in subs)))
+
+
 def scorer_job(assignment_root: Path, submission: dict, options: Options) -> str:
     """The line a scorer reads (grader.scorer)."""
     return json.dumps({"assignment": str(assignment_root), "submission": submission,
@@ -212,9 +224,8 @@ def report_from_answer(assignment: Assignment, sub: intake.PreparedSubmission, l
 
 
 def _grade_all(assignment: Assignment, subs: list, options: Options, finish, batch: BatchResult) -> None:
-    handed_in = set().union(*(sub.handed_in for sub in subs))
     launched = time.perf_counter()
-    jail = Jail.launch(preload=assignment.preload_for(handed_in))
+    jail = Jail.launch(preload=batch_preload(assignment, subs))
     pool: ScorerPool | None = None
     queue = list(subs)
     attempts: dict[str, int] = {}
@@ -251,7 +262,7 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish, bat
                 line = key.fileobj.readline()
                 if not line:
                     pool.kill(slot)
-                    _retry_or_fail(assignment, sub, attempts, queue, finish, "the scorer process died")
+                    _retry_or_fail(assignment, sub, attempts, queue, finish, SCORER_DIED)
                     continue
                 finish(report_from_answer(assignment, sub, line))
             now = time.monotonic()
@@ -260,8 +271,7 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish, bat
                     busy.pop(slot)
                     selector.unregister(pool.procs[slot].stdout)
                     pool.kill(slot)
-                    finish(report_without_tests(assignment, sub,
-                                                f"grading took longer than {budget:.0f} s and was stopped"))
+                    finish(report_without_tests(assignment, sub, overtime(budget)))
     finally:
         selector.close()
         if pool is not None:
