@@ -35,3 +35,34 @@ def test_a_hash_inside_a_value_is_kept():
 def test_no_note_no_input():
     assert falsifying_example(AssertionError("x")) == []
     assert falsifying_example(failure("Falsifying example: test_x(\n    student=<s>,\n)"), {"student"}) == []
+
+
+def test_the_profile_shrinks_failures_but_does_not_explain_them():
+    """The explain phase re-runs a failing test many times for remarks no report shows: the grading
+    profile leaves it out, and still shrinks to the smallest failing input."""
+    from hypothesis import Phase, given, settings, strategies as st
+
+    from grader.harness.hypothesis_notes import hypothesis_profile
+
+    calls = []
+
+    @given(st.integers(0, 10_000), st.integers(0, 10_000))
+    def test_x(x, y):
+        calls.append((x, y))
+        assert x < 10
+
+    previous = settings.default
+    try:
+        hypothesis_profile(20)
+        assert Phase.explain not in settings.default.phases and Phase.shrink in settings.default.phases
+        try:
+            test_x()
+        except AssertionError as exc:
+            notes = "\n".join(getattr(exc, "__notes__", []))
+        else:
+            raise AssertionError("the failing test passed")
+    finally:
+        settings.register_profile("restored", previous)
+        settings.load_profile("restored")
+    assert "x=10" in notes and "y=0" in notes, notes
+    assert "generated value" not in notes and "varied together" not in notes, notes
