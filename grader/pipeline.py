@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,10 +64,13 @@ class BatchResult:
         return sum(1 for r in self.reports if r.harness_errors)
 
 
-def write_report(report: StudentReport, out_dir: Path, lang: str) -> None:
+def write_report(report: StudentReport, out_dir: Path, lang: str) -> dict:
+    """The student's .json and .md; returns the JSON written."""
     stem = report_stem(report.student)
-    write_json(out_dir / f"{stem}.json", report.to_json(lang))
+    data = report.to_json(lang)
+    write_json(out_dir / f"{stem}.json", data)
     write_atomically(out_dir / f"{stem}.md", markdown.render(report, lang))
+    return data
 
 
 class ScorerPool:
@@ -146,13 +150,25 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
         hashes = {sub.source.student_id: content_hash(assignment, sub.source.path, options) for sub in prepared}
         stems = [report_stem(sub.source.student_id) for sub in prepared]
 
+        html = None
+        if options.class_report:
+            # matplotlib is imported in a thread while the first student is graded; each student's
+            # page is drawn as the report arrives, while the scorers grade the next ones.
+            from grader.report import html
+            threading.Thread(target=html.warm_up, name="matplotlib-import", daemon=True).start()
+        drawn: set[str] = set()
+
         def finish(report: StudentReport) -> None:
             nonlocal done
             for stage, seconds in report.timings.items():
                 batch.add_time(stage, seconds)
             report.content_hash = hashes.get(report.student, "")
             writing = time.perf_counter()
-            write_report(report, out_dir, options.lang)
+            data = write_report(report, out_dir, options.lang)
+            if html is not None:
+                stem = report_stem(report.student)
+                html.write_student_page(out_dir, stem, data)
+                drawn.add(stem)
             batch.add_time("reports", time.perf_counter() - writing)
             batch.reports.append(report)
             done += 1
@@ -178,9 +194,8 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
             _grade_all(assignment, gradable, options, finish, batch)
         writing = time.perf_counter()
         batch.gradebook = gradebook.build(out_dir, list(assignment.questions), stems)
-        if options.class_report:
-            from grader.report import html  # here: matplotlib is imported when the class report is drawn
-            html.build(out_dir, list(assignment.questions), stems)
+        if html is not None:
+            html.build(out_dir, list(assignment.questions), stems, drawn)
         batch.add_time("reports", time.perf_counter() - writing)
     finally:
         shutil.rmtree(work, ignore_errors=True)

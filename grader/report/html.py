@@ -1,6 +1,7 @@
 """The class report in HTML: OUT/index.html and one page per student, OUT/<stem>.html.
 
-    html.build(out_dir, question_ids, stems)    # after gradebook.build, from the same reports
+    html.write_student_page(out_dir, stem, report_json)   # as each report arrives
+    html.build(out_dir, question_ids, stems, drawn)       # after gradebook.build, from the same reports
 
 Rebuilt from the per-student JSON reports on disk, as the gradebook is: the class table, each
 question's score histogram, pass rate and most frequent diagnoses (students grouped by the same
@@ -72,21 +73,41 @@ figcaption{font-size:.85rem;color:#444;max-width:26rem}img{border:1px solid #eee
 """
 
 
-def build(out_dir: Path, question_ids: list[str], stems: list[str] | None = None) -> Path:
+def build(out_dir: Path, question_ids: list[str], stems: list[str] | None = None,
+          drawn: set[str] = frozenset()) -> Path:
     """Write index.html and one page per report; `stems` as in gradebook.build (this batch's
-    reports; None: every report in the folder). Returns index.html's path."""
+    reports; None: every report in the folder); `drawn`: stems whose page `write_student_page`
+    wrote during the batch. Returns index.html's path."""
     out_dir = Path(out_dir)
     reports = _load(out_dir, stems)
     langs = Counter(str(r.get("lang") or DEFAULT_LANGUAGE) for _, r in reports)
-    lang = langs.most_common(1)[0][0] if langs else DEFAULT_LANGUAGE
-    lang = lang if lang in _UI else "en"
+    lang = _ui_language(langs.most_common(1)[0][0] if langs else DEFAULT_LANGUAGE)
     ids = list(question_ids) or list(dict.fromkeys(q for _, r in reports for q in r["questions"]))
     titles = {q: r["questions"][q].get("title") or q for _, r in reversed(reports) for q in r["questions"]}
     for stem, report in reports:
-        write_atomically(out_dir / page_name(stem), student_page(report, lang))
+        if stem not in drawn:
+            write_student_page(out_dir, stem, report)
     index = out_dir / "index.html"
     write_atomically(index, class_page(reports, ids, titles, lang))
     return index
+
+
+def write_student_page(out_dir: Path, stem: str, report: dict) -> None:
+    """One student's page, as soon as the report is written (the batch draws while it grades)."""
+    page = student_page(report, _ui_language(str(report.get("lang") or DEFAULT_LANGUAGE)))
+    write_atomically(Path(out_dir) / page_name(stem), page)
+
+
+def warm_up() -> None:
+    """Import what drawing needs (about half a second): a batch calls it in a thread at its start,
+    so that the first page is not where matplotlib gets imported."""
+    from grader.report import plots
+
+    plots.warm_up()
+
+
+def _ui_language(lang: str) -> str:
+    return lang if lang in _UI else "en"
 
 
 def page_name(stem: str) -> str:

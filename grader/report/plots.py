@@ -21,6 +21,13 @@ _PALE = ["#aec7e8", "#ff9896", "#98df8a", "#ffbb78", "#c5b0d5", "#c49c94", "#f7b
          "#dbdb8d", "#9edae5"]
 
 
+def warm_up() -> None:
+    """Import matplotlib's figure, colours and PNG writer, and draw nothing."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.colors  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+
 def _figure(width: float = WIDTH, height: float = HEIGHT):
     from matplotlib.figure import Figure
 

@@ -29,9 +29,17 @@ def graded(tmp_path_factory):
         (subs / name).mkdir()
         shutil.copy(EXAMPLES / name / "tp_nn.py", subs / name / "tp_nn.py")
     out = tmp_path_factory.mktemp("out")
+    pages_on_arrival = {}
+
+    def progress(done: int, total: int, student: str) -> None:
+        pages_on_arrival[student] = (out / f"{student}.html").is_file()
+
     batch = run_batch(assignment_model.load(PROJECT / "assignments" / "tp_nn"), subs, out,
-                      Options(workers=2, lang="en", max_examples=5))
+                      Options(workers=2, lang="en", max_examples=5), progress=progress)
     assert not batch.harness_errors
+    # Each student's page is drawn when the report arrives, while the others are still graded,
+    # not all at the end of the batch.
+    assert pages_on_arrival == {name: True for name in STUDENTS}
     return out
 
 
