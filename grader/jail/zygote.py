@@ -20,6 +20,7 @@ thread count.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import secrets
@@ -48,6 +49,18 @@ def preload(modules: list[str], cache_dir: str) -> list[str]:
         except Exception:
             missing.append(name)
     return missing
+
+
+def warm_up_for_workers() -> None:
+    """Pay once, here, what each forked worker would pay again: the lazy imports and allocations
+    of a first seeding, and the copies that a garbage collection in a worker makes of the pages
+    of every object it visits (gc.freeze: the zygote's objects are left out of every collection,
+    in the zygote and in its workers). Measured: 12 -> 1.6 ms from confinement to the greeting."""
+    from grader.jail.worker import seed_everything
+
+    seed_everything(0)
+    gc.collect()
+    gc.freeze()
 
 
 def _scrubbed_environment(job_dir: str, cache_dir: str, threads: int) -> dict[str, str]:
@@ -284,6 +297,7 @@ def main(argv: list[str]) -> int:
     sandbox.zygote_setup()
     # The worker's own code, imported here so that no worker reads it from disk.
     preload(["numpy", "torch", "matplotlib.pyplot", "grader.jail.worker", *preload_modules], cache_dir)
+    warm_up_for_workers()
     zygote = Zygote(socket_dir, jobs_root, cache_dir)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
