@@ -81,12 +81,12 @@ def grade_on_dask(assignment: Assignment, subs: list[intake.PreparedSubmission],
 class _WorkerGrader:
     """This Dask worker's zygote and scorer, started by its first task and kept for the next."""
 
-    def __init__(self, preload: list[str]) -> None:
+    def __init__(self, preload: list[str], assignment_root: str, options: Options) -> None:
         from grader.pipeline import ScorerPool
 
         self.preload = list(preload)
         self.jail = Jail.launch(preload=self.preload)
-        self.pool = ScorerPool(self.jail, 1)
+        self.pool = ScorerPool(self.jail, 1, Path(assignment_root), options)
         self.jail.wait_ready()
         self.confinement = self.jail.probe()
 
@@ -128,7 +128,7 @@ def grade_remotely(assignment_root: str, submission: dict, files: bytes, options
         if _GRADER is None or not set(preload) <= set(_GRADER.preload):
             if _GRADER is not None:
                 _GRADER.close()
-            _GRADER = _WorkerGrader(preload)
+            _GRADER = _WorkerGrader(preload, assignment_root, Options.from_json(options))
             atexit.register(_GRADER.close)
         folder = Path(tempfile.mkdtemp(prefix="grader-dask-"))
         try:

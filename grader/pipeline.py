@@ -77,11 +77,15 @@ class ScorerPool:
     """N scorer processes; each grades one submission at a time.
 
     They are started together, and each is used only once it says it is ready: the scorers
-    import torch, pytest and Hypothesis while the zygote imports torch, side by side."""
+    import pytest, Hypothesis and the assignment's tests (torch) while the zygote imports torch,
+    side by side."""
 
-    def __init__(self, jail: Jail, size: int) -> None:
+    def __init__(self, jail: Jail, size: int, assignment_root: Path | None = None,
+                 options: Options | None = None) -> None:
         self.jail = jail
         self.size = size
+        # the assignment whose tests each scorer imports before "ready", under the batch's options
+        self.ahead = [str(assignment_root), json.dumps((options or Options()).to_json())] if assignment_root else []
         self.launched = [time.perf_counter()] * size
         self.procs: list[subprocess.Popen | None] = [self._launch() for _ in range(size)]
         self.ready = [False] * size
@@ -90,7 +94,7 @@ class ScorerPool:
     def _launch(self) -> subprocess.Popen:
         env = dict(os.environ, OMP_NUM_THREADS="1")
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-        return subprocess.Popen([sys.executable, "-m", "grader.scorer", self.jail.socket_dir],
+        return subprocess.Popen([sys.executable, "-m", "grader.scorer", self.jail.socket_dir, *self.ahead],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 text=True, bufsize=1, env=env)
 
@@ -248,7 +252,7 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish, bat
     selector = selectors.DefaultSelector()
     budget = student_budget(assignment, options)
     try:
-        pool = ScorerPool(jail, min(options.workers, len(subs)))
+        pool = ScorerPool(jail, min(options.workers, len(subs)), assignment.root, options)
         jail.wait_ready()
         batch.add_time("zygote", time.perf_counter() - launched)
         batch.confinement = jail.probe()

@@ -1,5 +1,7 @@
-"""A scorer process of the grading pool: imports torch, pytest and Hypothesis once, then grades
-submission after submission on request.
+"""A scorer process of the grading pool: imports pytest, Hypothesis, and the assignment's tests with
+what they import (torch), once, then grades submission after submission on request.
+
+    python -m grader.scorer SOCKET_DIR [ASSIGNMENT_ROOT [OPTIONS_JSON]]
 
 Protocol (JSON lines; the pool's side is grader.pipeline._grade_all): the pool writes
 {"assignment": root, "submission": <PreparedSubmission JSON>, "options": <Options JSON>} on stdin;
@@ -19,6 +21,9 @@ import traceback
 
 def main(argv: list[str]) -> int:
     socket_dir = argv[0]
+    # The assignment most jobs will be for, and the batch's options
+    ahead = argv[1] if len(argv) > 1 else None
+    ahead_options = argv[2] if len(argv) > 2 else None
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -28,10 +33,15 @@ def main(argv: list[str]) -> int:
     from grader.intake import PreparedSubmission
     from grader.jail.session import Jail
     from grader.options import Options
-    import grader.harness.runner  # noqa: F401  pytest, Hypothesis, torch: before "ready", not in the first student's time
+    from grader.harness.runner import collect_ahead
 
     jail = Jail.attach(socket_dir)
     assignments = {}
+    if ahead:
+        # pytest, Hypothesis, torch and the tests: imported before "ready", beside the zygote's
+        # own start, and not in the first student's time.
+        assignments[ahead] = assignment_model.load(ahead)
+        collect_ahead(assignments[ahead], Options.from_json(json.loads(ahead_options)) if ahead_options else Options())
     answers.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         try:

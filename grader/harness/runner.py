@@ -69,6 +69,51 @@ class _PlainTracebacks:
         config.option.tbstyle = "native"
 
 
+def _pytest_args(assignment: Assignment, include_hidden: bool) -> list[str]:
+    paths = [str(assignment.public_tests)]
+    if include_hidden and assignment.hidden_tests.is_dir():
+        paths.append(str(assignment.hidden_tests))
+    return [*paths, "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
+            "--import-mode=importlib", f"--rootdir={assignment.root}", "-c", os.devnull,
+            f"--timeout={assignment.limits.test_timeout:g}", "-o", "timeout_method=signal",
+            "-W", "ignore::DeprecationWarning", *_LEAN]
+
+
+# A test's own @settings(...) copies the profile loaded when its module is imported: the modules
+# pytest keeps between runs hold the profile they were imported under (assignment root -> it).
+_IMPORTED_UNDER: dict[str, tuple[int, bool]] = {}
+
+
+def _load_profile(assignment: Assignment, options: Options) -> None:
+    profile = (options.max_examples, options.seed is None)
+    hypothesis_profile(*profile)
+    root = str(assignment.root)
+    if _IMPORTED_UNDER.get(root, profile) != profile:
+        for name, module in list(sys.modules.items()):
+            if _contains(root, getattr(module, "__file__", None) or ""):
+                del sys.modules[name]   # imported again by this run, under this profile
+    _IMPORTED_UNDER[root] = profile
+
+
+def _contains(folder: str, path: str) -> bool:
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def collect_ahead(assignment: Assignment, options: Options = Options()) -> None:
+    """Import the assignment's test modules, and what they import (torch, the support modules),
+    before the first submission: a scorer does it while the zygote starts, under the batch's
+    Hypothesis profile. pytest keeps the modules it imported, so a later run collects them again
+    in milliseconds. Anything that goes wrong here is left for the real run to report."""
+    _load_profile(assignment, options)
+    support_path(assignment)
+    sink = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            pytest.main([*_pytest_args(assignment, include_hidden=True), "--collect-only"])
+    except Exception:
+        pass
+
+
 def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail, options: Options = Options(),
               select: str | None = None) -> RunResult:
     """Run the public (and, unless `options.include_hidden` is off, hidden) tests on `submission`.
@@ -81,18 +126,12 @@ def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail
         # The scorer's tensors are tiny: extra intra-op threads only fight the pool for cores
         # (measured: a finite-difference check 10x slower with 2 threads on 2 busy cores).
         torch.set_num_threads(1)
-    hypothesis_profile(options.max_examples, derandomize=options.seed is None)
+    _load_profile(assignment, options)
     support_path(assignment)
     plugin = GraderPlugin(assignment, submission, jail, hidden_paths(assignment), grading=options.include_hidden,
                           seed=options.seed or 0, call_timeout=options.call_timeout, data=options.data,
                           prefetch=(os.cpu_count() or 1) > options.workers)
-    paths = [str(assignment.public_tests)]
-    if options.include_hidden and assignment.hidden_tests.is_dir():
-        paths.append(str(assignment.hidden_tests))
-    args = [*paths, "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
-            "--import-mode=importlib", f"--rootdir={assignment.root}", "-c", os.devnull,
-            f"--timeout={assignment.limits.test_timeout:g}", "-o", "timeout_method=signal",
-            "-W", "ignore::DeprecationWarning", *_LEAN]
+    args = _pytest_args(assignment, options.include_hidden)
     if select:
         args += ["-k", select]
     if options.seed is not None:
