@@ -11,6 +11,7 @@ import io
 import os
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -90,13 +91,9 @@ def _load_profile(assignment: Assignment, options: Options) -> None:
     root = str(assignment.root)
     if _IMPORTED_UNDER.get(root, profile) != profile:
         for name, module in list(sys.modules.items()):
-            if _contains(root, getattr(module, "__file__", None) or ""):
+            if Path(getattr(module, "__file__", None) or "/").is_relative_to(assignment.root):
                 del sys.modules[name]   # imported again by this run, under this profile
     _IMPORTED_UNDER[root] = profile
-
-
-def _contains(folder: str, path: str) -> bool:
-    return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def collect_ahead(assignment: Assignment, options: Options = Options()) -> None:
