@@ -139,10 +139,11 @@ def fit(model, X, y, settings, seed, losses=None):
     return kind
 
 
-def train_mnist(code, classes, Xtrain, ytrain, Xtest, settings, seed=0):
+def train_mnist(code, classes, Xtrain, ytrain, Xtest, settings, seed=0, fresh_images=None):
     """For each class name: the student's network built fresh (torch seeded with `seed`), its
-    predictions on the test images before training, the grader's loop (`settings[name]`), its
-    predictions after, the seconds it took. Xtrain and Xtest are uint8 (n, 784); labels (n,)."""
+    predictions on the first `fresh_images` test images (all when None) before training, the
+    grader's loop (`settings[name]`), its predictions on all of them after, the seconds it took.
+    Xtrain and Xtest are uint8 (n, 784); labels (n,)."""
     _one_thread()
     X = Xtrain.float().div(255).view(-1, 1, 28, 28)
     T = Xtest.float().div(255).view(-1, 1, 28, 28)
@@ -151,7 +152,7 @@ def train_mnist(code, classes, Xtrain, ytrain, Xtest, settings, seed=0):
         start = time.perf_counter()
         torch.manual_seed(seed)
         model = code.cls(name)()
-        before = predict(model, T)
+        before = predict(model, T[:fresh_images])
         losses = []
         kind = fit(model, X, ytrain.long(), settings[name], seed, losses)
         after = predict(model, T)

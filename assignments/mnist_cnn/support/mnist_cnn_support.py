@@ -95,7 +95,9 @@ def images(X_uint8: torch.Tensor) -> torch.Tensor:
 
 # Reseau1 as on the slides: SGD with momentum, nll_loss(reduction='sum'), batches of 60; 500
 # iterations (7.5 passes over the 4,000 digits), 0.1-0.4 s. Reseau2: Adam (3e-3, then 1e-3 from
-# half-way), mean loss, 80 batches of 60 (1.2 passes), 4-7 s on one thread of this 2-core machine.
+# half-way), mean loss, 80 batches of 30 (0.6 pass), 3.5-7 s on one thread of this 2-core machine
+# (batches of 60 cost twice as much for 2 points of accuracy; what is graded is that the network
+# learns, the layers themselves are checked in `reseau2`).
 # Whatever the network returns (log-probabilities, probabilities, scores) the loop reads it as
 # log-probabilities (drivers.to_log_probs): the slides' softmax slip costs points in `reseau1`
 # only, and the loop trains every network the same way.
@@ -103,21 +105,27 @@ MNIST_SETTINGS = {
     "Reseau1": {"optimizer": "sgd", "lr": 0.005, "momentum": 0.5, "reduction": "sum",
                 "iterations": 500, "batch": 60},
     "Reseau2": {"optimizer": "adam", "lr": 3e-3, "lr_end": 1e-3, "reduction": "mean",
-                "iterations": 80, "batch": 60},
+                "iterations": 80, "batch": 30},
 }
 MNIST_SEED = 0          # the same for every student: reruns give the same score
-MNIST_TIMEOUT = 90      # seconds for both trainings in the worker (about 7 s unloaded)
+MNIST_TIMEOUT = 90      # seconds for both trainings in the worker (4-8 s unloaded)
 # Measured on the reference with seeds 0-9 (the grader uses seed 0), 1,000 test digits:
-#   Reseau1: 88.0 % min, 89.0 % mean (std 0.6 points); Reseau2: 89.7 % min, 91.1 % mean (std 0.6).
+#   Reseau1: 88.0 % min, 89.0 % mean (std 0.6 points); Reseau2: 87.5 % min, 89.2 % mean (std 0.9).
 #   Correct variants (layers declared in another order, hence other initial weights; a ReLU after
 #   conv2 as in PyTorch's example; Dropout2d on the hidden layer as on the slides; the slide's
-#   softmax) stay within 1.5 points of these, seeds 0-4.
-# The thresholds sit 3 points under the minimum, 7 standard deviations under the mean: no false
-# fail in the 10 + 20 runs measured (rate below 1e-6 per correct submission under a normal model;
-# for a given submission the run is deterministic: same seed, one thread).
-THRESHOLDS = {"Reseau1": 0.85, "Reseau2": 0.87}
-# An untrained network is at chance: the reference's fresh networks reach 21.7 % at most over 60
-# seeds (10.4 % mean). A fresh network above CHANCE_MAX was not fresh (weights shipped or loaded).
+#   softmax) stay within 1.5 points of these, seeds 0-4 (Reseau2: 88.2 % min, 88.9 % mean).
+# Reseau1's threshold sits 3 points under the minimum (7 standard deviations under the mean);
+# Reseau2's 4.5 points under it (7 standard deviations), because the shorter training leaves a bug
+# graded in `reseau2` near the line: dropout left on in eval mode reaches 84.4 % (seed 0), and it
+# must not cost points here too. No false fail in the 10 + 10 runs measured (rate far below 1e-6
+# per correct submission under a normal model; for a given submission the run is deterministic:
+# same seed, one thread).
+# Re-measure: python assignments/mnist_cnn/tools/measure_thresholds.py (about 4 minutes).
+THRESHOLDS = {"Reseau1": 0.85, "Reseau2": 0.83}
+# An untrained network is at chance: on the first FRESH_IMAGES test digits the reference's fresh
+# networks reach 24 % at most over 60 seeds (10 % mean). A fresh network above CHANCE_MAX was not
+# fresh (weights shipped or loaded). 200 digits, not 1,000: Reseau2's predictions cost 1 s a thousand.
+FRESH_IMAGES = 200
 CHANCE_MAX = 0.35
 
 
