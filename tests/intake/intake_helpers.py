@@ -1,13 +1,15 @@
 """Shared by the intake tests: the demo manifest, fixture paths, and importing prepared modules
-in a separate Python (as the jail will), never in the test process."""
+in a separate process (as the jail will), never in the test process."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -48,19 +50,84 @@ print("PROBE" + json.dumps(result, default=str))
 """
 
 
+# Each probe is a fresh child of one server that imported torch and numpy once (as the jail's
+# zygote does): the fixtures' modules import torch, and a new interpreter each time paid that
+# import, about 2 s, sixty times in the suite. The child starts as `python -c` would leave it:
+# cwd and sys.path[0] = the prepared folder's, stdin closed, stdout and stderr to a file.
+_SERVER = r"""
+import json, os, signal, sys, time
+import numpy, torch
+probe_source = sys.argv[1]
+for line in sys.stdin:
+    request = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(output, 1)
+            os.dup2(output, 2)
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            sys.stdin = open(os.devnull)
+            os.chdir(request["cwd"])
+            sys.path[0] = request["cwd"]
+            sys.argv = ["-c", request["modules"], request["code"]]
+            exec(compile(probe_source, "<probe>", "exec"), {"__name__": "__main__"})
+            status = 0
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    deadline = time.monotonic() + request["timeout"]
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            status = -1
+            break
+        time.sleep(0.005)
+    print(json.dumps({"status": status}), flush=True)
+"""
+_server: subprocess.Popen | None = None
+
+
+def _probe_server() -> subprocess.Popen:
+    global _server
+    if _server is None or _server.poll() is not None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env["MPLBACKEND"] = "Agg"
+        _server = subprocess.Popen([sys.executable, "-c", _SERVER, _PROBE], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True, env=env)
+        atexit.register(_server.kill)
+    return _server
+
+
 def probe(prepared_dir: Path, modules: list[str], code: str = "", timeout: float = 180) -> dict:
-    """Import `modules` in a fresh Python with cwd = prepared_dir; run `code` (it fills `extra`).
+    """Import `modules` in a fresh process with cwd = prepared_dir; run `code` (it fills `extra`).
 
     stdin is closed, so a module that still called input() at import would fail here.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["MPLBACKEND"] = "Agg"
-    proc = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(modules), code], cwd=prepared_dir,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, env=env)
-    for line in proc.stdout.splitlines():
+    server = _probe_server()
+    with tempfile.NamedTemporaryFile(prefix="probe-", suffix=".out", delete=False) as handle:
+        output = Path(handle.name)
+    try:
+        server.stdin.write(json.dumps({"cwd": str(Path(prepared_dir).resolve()), "modules": json.dumps(modules),
+                                       "code": code, "timeout": timeout, "output": str(output)}) + "\n")
+        server.stdin.flush()
+        reply = server.stdout.readline()
+        text = output.read_text(errors="replace")
+    finally:
+        output.unlink(missing_ok=True)
+    for line in text.splitlines():
         if line.startswith("PROBE"):
             return json.loads(line[5:])
-    raise AssertionError(f"probe failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    raise AssertionError(f"probe failed ({reply.strip() or 'the probe server died'}):\n{text[-4000:]}")
 
 
 def build_moodle_zip(tmp: Path, hostile: bool = True) -> Path:
