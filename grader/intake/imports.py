@@ -23,6 +23,7 @@ import importlib
 import importlib.util
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from grader.messages import Message, msg
 from grader.intake import course_helpers, limits
@@ -37,6 +38,65 @@ _available: dict[str, bool] = {}
 _has_name: dict[tuple[str, str], bool] = {}
 
 
+def _located(name: str) -> Path | None:
+    """The file of module `name`, found on disk without importing anything: the top-level
+    package's location (find_spec of a top-level name imports nothing), then its folders.
+    find_spec("sklearn.svm") would import sklearn, about 2 s the worker pays again anyway."""
+    parts = name.split(".")
+    try:
+        spec = importlib.util.find_spec(parts[0])
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if len(parts) == 1:
+        return Path(spec.origin) if spec.origin and spec.has_location else None
+    folders = [Path(p) for p in (spec.submodule_search_locations or [])]
+    for part in parts[1:-1]:
+        folders = [folder / part for folder in folders if (folder / part / "__init__.py").is_file()]
+    for folder in folders:
+        for candidate in (folder / parts[-1] / "__init__.py", folder / f"{parts[-1]}.py"):
+            if candidate.is_file():
+                return candidate
+        if any(folder.glob(f"{parts[-1]}.*.so")) or any(folder.glob(f"{parts[-1]}.*.pyd")):
+            return folder / parts[-1]
+    return None
+
+
+def _top_level_names(path: Path) -> set[str]:
+    """Names a module's source binds at its top level (also inside if / try blocks), and its
+    __all__; empty when the module cannot be read that way (compiled, star imports, lazy
+    __getattr__): the caller then imports it to be sure."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return set()
+    names: set[str] = set()
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, (ast.If, ast.Try)):
+            statements += node.body + node.orelse + getattr(node, "finalbody", []) + \
+                [s for handler in getattr(node, "handlers", []) for s in handler.body]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return set()
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == "__getattr__":
+                return set()
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    names.add(target.id)
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets) \
+                    and isinstance(node.value, (ast.List, ast.Tuple)):
+                names |= {e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return names
+
+
 def module_available(name: str) -> bool:
     """Importable by the grader's Python (checked in this process, results cached)."""
     if name in _available:
@@ -44,7 +104,7 @@ def module_available(name: str) -> bool:
     if name in WORKER_MODULES:
         return True
     root = name.split(".")[0]
-    if name in sys.modules or (root in sys.stdlib_module_names and "." not in name):
+    if name in sys.modules or (root in sys.stdlib_module_names and "." not in name) or _located(name):
         _available[name] = True
         return True
     try:
@@ -57,8 +117,9 @@ def module_available(name: str) -> bool:
 
 
 # Importing a module to look inside it runs its code in the grader's process: only done for the
-# scientific stack students import names from (and for modules already imported). For any other
-# module the name is assumed to be there (`import antigravity` opens a web browser…).
+# scientific stack students import names from (and for modules already imported), and only when
+# the name is not seen in the module's source first. For any other module the name is assumed to
+# be there (`import antigravity` opens a web browser…).
 _IMPORTABLE_TO_CHECK = {"torch", "numpy", "scipy", "sklearn", "matplotlib", "pandas", "mlxtend", "math",
                         "collections", "itertools", "functools", "typing", "os", "random"}
 
@@ -71,6 +132,10 @@ def module_has(module: str, attr: str) -> bool:
     if key not in _has_name:
         if module not in sys.modules and module.split(".")[0] not in _IMPORTABLE_TO_CHECK:
             _has_name[key] = True
+            return True
+        located = None if module in sys.modules else _located(module)
+        if located is not None and (attr in _top_level_names(located) or _located(f"{module}.{attr}")):
+            _has_name[key] = True     # seen in its source: no need to import it here
             return True
         try:
             with limits.uninterruptible():
