@@ -14,7 +14,7 @@ from grader.ids import report_stem
 from grader.messages import msg
 from grader.report import html
 from grader.report.model import write_json
-from report_helpers import DIM0, HOSTILE_NAME, OTHER, pngs, report, write_class
+from report_helpers import CURVE, DIM0, HOSTILE_NAME, OTHER, pngs, report, write_class
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
@@ -125,3 +125,13 @@ def test_a_cause_counts_once_whatever_its_test_count_and_the_verdict_is_no_diagn
 
     found = html.diagnoses([report("ana", 3), report("ben", 2)], "forward", "en")
     assert found == [(2, cause)]
+
+
+def test_one_students_class_page_draws_no_histogram_of_one_score(tmp_path):
+    """A batch of one (the self-check, a CI job) gets the table and the pass rates, and no
+    histogram of a single score (a tenth of a second per question to draw nothing useful)."""
+    write_json(tmp_path / "alice.json", report("alice", 1.0, [DIM0], [CURVE]).to_json("en"))
+    page = html.build(tmp_path, ["forward", "mnist"], ["alice"]).read_text(encoding="utf-8")
+    assert pngs(page) == []
+    assert "0 of 1 students with full marks (0 %)" in page and 'href="alice.html"' in page
+    assert len(pngs((tmp_path / "alice.html").read_text(encoding="utf-8"))) == 1   # her own curve still
