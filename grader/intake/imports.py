@@ -19,6 +19,7 @@ Each rewritten import stays on one line, mapped to the line of the original impo
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.util
 import sys
@@ -38,6 +39,7 @@ _available: dict[str, bool] = {}
 _has_name: dict[tuple[str, str], bool] = {}
 
 
+@functools.cache
 def _located(name: str) -> Path | None:
     """The file of module `name`, found on disk without importing anything: the top-level
     package's location (find_spec of a top-level name imports nothing), then its folders.
@@ -63,14 +65,15 @@ def _located(name: str) -> Path | None:
     return None
 
 
-def _top_level_names(path: Path) -> set[str]:
+@functools.cache
+def _top_level_names(path: Path) -> frozenset[str]:
     """Names a module's source binds at its top level (also inside if / try blocks), and its
     __all__; empty when the module cannot be read that way (compiled, star imports, lazy
     __getattr__): the caller then imports it to be sure."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return set()
+        return frozenset()
     names: set[str] = set()
     statements = list(tree.body)
     while statements:
@@ -81,11 +84,11 @@ def _top_level_names(path: Path) -> set[str]:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 if alias.name == "*":
-                    return set()
+                    return frozenset()
                 names.add(alias.asname or alias.name.split(".")[0])
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if node.name == "__getattr__":
-                return set()
+                return frozenset()
             names.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
@@ -94,7 +97,7 @@ def _top_level_names(path: Path) -> set[str]:
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets) \
                     and isinstance(node.value, (ast.List, ast.Tuple)):
                 names |= {e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
-    return names
+    return frozenset(names)
 
 
 def module_available(name: str) -> bool:

@@ -51,8 +51,8 @@ print("PROBE" + json.dumps(result, default=str))
 
 
 # Each probe is a fresh child of one server that imported torch and numpy once (as the jail's
-# zygote does): the fixtures' modules import torch, and a new interpreter each time paid that
-# import, about 2 s, sixty times in the suite. The child starts as `python -c` would leave it:
+# zygote does): the fixtures' modules import torch, and a new interpreter for each probe paid
+# that import again, about 2 s. The child starts as `python -c` would leave it:
 # cwd and sys.path[0] = the prepared folder's, stdin closed, stdout and stderr to a file.
 _SERVER = r"""
 import json, os, signal, sys, time
