@@ -80,6 +80,10 @@ class Jail:
             "LANG": "C.UTF-8",
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
+            # malloc's heap (torch's C++ state: most of the zygote's 170 MB) on transparent huge
+            # pages where the kernel offers them: a fork copies one page-table entry per 2 MB
+            # instead of 512, an exit drops as few (measured: fork and exit 14.9 -> 8.4 ms).
+            "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
             "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
         }
         process = subprocess.Popen(

@@ -325,7 +325,8 @@ def test_proc_environ_holds_only_the_zygotes_minimal_environment(hostile):
     block = hostile.read("/proc/self/environ")
     keys = {entry.split("=", 1)[0] for entry in block.split("\0") if entry}
     assert keys <= {"PATH", "LANG", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                    "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONNOUSERSITE", "PYTHONHASHSEED"}, keys
+                    "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONNOUSERSITE", "PYTHONHASHSEED",
+                    "GLIBC_TUNABLES"}, keys
     for key, value in os.environ.items():
         if key not in keys and len(value) > 3:
             assert f"{key}={value}" not in block
