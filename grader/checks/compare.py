@@ -245,8 +245,10 @@ def _compare_numeric(actual: Any, expected: Any, a: _Numeric, e: _Numeric, name:
                      rtol: float | None, atol: float | None,
                      context: Mapping[str, Any]) -> Mismatch | None:
     a_values, e_values = a.values, e.values
-    abridged = [msg("expected_value", value=format_value(expected)),
-                msg("actual_value", value=format_value(actual))]
+
+    def abridged() -> list[Message]:   # only for a mismatch: formatting costs more than comparing
+        return [msg("expected_value", value=format_value(expected)), msg("actual_value", value=format_value(actual))]
+
     exact = a.category in ("bool", "int") and e.category in ("bool", "int")
     default_rtol, default_atol = default_tolerance(a.dtype, e.dtype)
     rtol = default_rtol if rtol is None else float(rtol)
@@ -269,7 +271,7 @@ def _compare_numeric(actual: Any, expected: Any, a: _Numeric, e: _Numeric, name:
             case = Case(name, a_wide, e_wide, e_values.shape, rtol, atol, context)
             first = [msg("value_shape", name=name, actual=shape_str(a_values.shape),
                          expected=shape_str(e_values.shape))]
-            return _with_diagnoses("shape", first, abridged, case)
+            return _with_diagnoses("shape", first, abridged(), case)
 
     if exact:
         bad = a_values.astype(np.int64) != e_values.astype(np.int64)
@@ -294,7 +296,7 @@ def _compare_numeric(actual: Any, expected: Any, a: _Numeric, e: _Numeric, name:
         if scalar:
             return _with_diagnoses("nonfinite", [msg("nonfinite_scalar", **params)], [], case, where=where)
         first = [msg("nonfinite", where=_index_str(where), count=int(blown.sum()), **params)]
-        return _with_diagnoses("nonfinite", first, abridged, case, where=where)
+        return _with_diagnoses("nonfinite", first, abridged(), case, where=where)
 
     with np.errstate(all="ignore"):
         errors = np.where(bad & np.isfinite(a_wide) & finite_e, np.abs(a_wide - e_wide), -1.0)
@@ -313,7 +315,7 @@ def _compare_numeric(actual: Any, expected: Any, a: _Numeric, e: _Numeric, name:
         rest: list[Message] = []
     else:
         first.append(msg("values_wrong", name=name, count=count, total=total, rtol=rtol, atol=atol))
-        rest = abridged
+        rest = abridged()
         if max_error is not None:
             rest = [msg("largest_error", err=max_error, where=_index_str(where),
                         expected=_scalar_str(e_wide[where], 6), actual=_scalar_str(a_wide[where], 6))] + rest

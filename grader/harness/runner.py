@@ -41,7 +41,7 @@ def support_path(assignment: Assignment) -> None:
 
 # What a grading run does without: assertion rewriting (the tests state their checks with the author
 # API, never a bare assert) and the plugins that end each session with full garbage collections.
-_LEAN = ("--assert=plain", "-p", "no:unraisableexception", "-p", "no:threadexception",
+_LEAN = ("--assert=plain", "-p", "no:logging", "-p", "no:unraisableexception", "-p", "no:threadexception",
          "-p", "no:faulthandler", "-p", "no:doctest", "-p", "no:pastebin", "-p", "no:junitxml")
 
 

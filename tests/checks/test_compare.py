@@ -410,3 +410,18 @@ def test_property_the_verdict_is_the_allclose_rule(expected, noise):
     rtol, atol = 1e-4, 1e-5 * max(1.0, float(np.abs(expected).max(initial=0)))
     fits = bool(np.all(np.abs(actual32.astype(np.float64) - expected) <= atol + rtol * np.abs(expected)))
     assert (compare(actual32, expected, name="x") is None) == fits
+
+
+def test_values_are_formatted_for_a_mismatch_only(monkeypatch):
+    import grader.checks.compare as compare_module
+
+    formatted = []
+    real = compare_module.format_value
+    monkeypatch.setattr(compare_module, "format_value", lambda value, *a: formatted.append(value) or real(value, *a))
+    values = torch.linspace(0, 1, 50).reshape(5, 10)
+    expect_close(values.clone(), values, name="Yhat")
+    assert formatted == []   # a passing comparison (most of them) pays nothing for messages
+    with pytest.raises(CheckFailed) as failure:
+        expect_close(values + 1, values, name="Yhat")
+    assert len(formatted) == 2
+    assert "tensor(float32, shape (5, 10))" in " ".join(m.render("en") for m in failure.value.messages)
