@@ -7,11 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Collection
 
-from grader import intake
 from grader.assignment import Assignment
 from grader.grading import grade_one, nothing_to_run, report_without_tests
 from grader.harness.selection import keyword, question_tests
-from grader.jail.session import Jail
+from grader.jail.session import Jail, preload_for_imports
 from grader.options import Options
 from grader.report import markdown
 from grader.report.model import StudentReport
@@ -25,17 +24,21 @@ def check(assignment: Assignment, path: Path, options: Options = Options(include
     path = path.resolve()
     names = question_tests([assignment.public_tests], questions) if questions is not None else None
     select = keyword(names) if names else None    # None: every test runs (and is filtered below)
-    source = intake.SubmissionSource(student_id=path.name or "submission", path=path)
-    with tempfile.TemporaryDirectory(prefix="grader-check-") as work:
+    # Not waited for: the zygote imports torch while this process imports the parsers and pytest,
+    # and reads the student's files; it is told what else they need once they are read.
+    with Jail.launch(preload=None) as jail, tempfile.TemporaryDirectory(prefix="grader-check-") as work:
+        from grader import intake
+
+        source = intake.SubmissionSource(student_id=path.name or "submission", path=path)
         prepared = intake.prepare_bounded(source, assignment, Path(work) / "prepared")
         if nothing_to_run(assignment, prepared) or names == []:    # []: no test of these questions
             report = report_without_tests(assignment, prepared)
         else:
-            # Not waited for: the zygote imports torch while this process imports pytest.
-            with Jail.launch(preload=assignment.preload_for(prepared.handed_in)) as jail:
-                report = grade_one(assignment, prepared, jail, dataclasses.replace(options, workers=1), select)
-                if confinement is not None:
-                    confinement.update(jail.probe())
+            jail.preload(assignment.preload_for(prepared.handed_in)
+                         + preload_for_imports(intake.packages_imported(prepared.dir)))
+            report = grade_one(assignment, prepared, jail, dataclasses.replace(options, workers=1), select)
+            if confinement is not None:
+                confinement.update(jail.probe())
     if questions is not None:
         report = dataclasses.replace(report, questions={q: s for q, s in report.questions.items() if q in questions})
     return report, markdown.render(report, options.lang)

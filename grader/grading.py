@@ -10,13 +10,17 @@ changes a report after it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from grader.assignment import Assignment
-from grader.intake import PreparedSubmission
 from grader.jail.session import Jail
 from grader.options import Options
 from grader.outcomes import RunResult
 from grader.report.model import StudentReport
 from grader.scoring import score_questions
+
+if TYPE_CHECKING:   # intake (nbformat, the parsers) is imported by whoever prepares submissions
+    from grader.intake import PreparedSubmission
 
 
 def nothing_to_run(assignment: Assignment, prepared: PreparedSubmission) -> bool:

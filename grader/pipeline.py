@@ -23,17 +23,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from grader import intake
 from grader.assignment import Assignment
 from grader.fingerprint import content_hash, kept_report
 from grader.grading import nothing_to_run, report_without_tests
-from grader.jail.session import Jail
+from grader.jail.session import Jail, preload_for_imports
 from grader.options import Options
 from grader.report import gradebook, markdown
 from grader.ids import report_stem
 from grader.report.model import StudentReport, write_atomically, write_json
+
+if TYPE_CHECKING:
+    from grader import intake
 
 
 INTAKE_SECONDS = 30.0   # parsing one student's files in the trusted process (guard.prepare_bounded)
@@ -98,6 +100,14 @@ class ScorerPool:
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 text=True, bufsize=1, env=env)
 
+    def grow(self, size: int) -> None:
+        """Up to `size` scorers: those started ahead, and more, started now."""
+        while self.size < size:
+            self.launched.append(time.perf_counter())
+            self.procs.append(self._launch())
+            self.ready.append(False)
+            self.size += 1
+
     def proc(self, slot: int) -> subprocess.Popen:
         proc = self.procs[slot]
         if proc is None or proc.poll() is not None:
@@ -120,7 +130,9 @@ class ScorerPool:
 
     def close(self) -> None:
         for slot, proc in enumerate(self.procs):
-            if proc is not None:
+            if proc is not None and not self.ready[slot]:
+                self.kill(slot)   # still importing (a batch with nothing to grade): not waited for
+            elif proc is not None:
                 try:
                     proc.stdin.close()
                     proc.wait(timeout=10)
@@ -129,13 +141,37 @@ class ScorerPool:
             self.procs[slot] = None
 
 
+@dataclass
+class _Started:
+    """The zygote and a first scorer, started before intake: each imports torch (about a second,
+    side by side on two cores) while this process imports the parsers and reads the submissions."""
+
+    jail: Jail
+    pool: ScorerPool
+    launched: float
+
+    @classmethod
+    def now(cls, assignment: Assignment, options: Options) -> "_Started":
+        launched = time.perf_counter()
+        jail = Jail.launch(preload=None)   # what the submissions need is said once they are read
+        return cls(jail, ScorerPool(jail, 1, assignment.root, options), launched)
+
+    def close(self, batch: BatchResult) -> None:
+        self.pool.close()
+        batch.add_time("scorers", self.pool.start_seconds)
+        self.jail.close()
+
+
 def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options: Options = Options(),
               progress: Callable[[int, int, str], None] | None = None) -> BatchResult:
     started = time.monotonic()
     out_dir.mkdir(parents=True, exist_ok=True)
     batch = BatchResult()
+    ahead = None if options.dask else _Started.now(assignment, options)
     work = Path(tempfile.mkdtemp(prefix="grader-intake-"))
     try:
+        from grader import intake   # imported beside the zygote's start: it is a fifth of a second
+
         intake_started = time.perf_counter()
         sources, problems = intake.discover(submissions, work / "extracted")
         batch.problems += [p.render(options.lang) for p in problems]
@@ -195,13 +231,15 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
 
             grade_on_dask(assignment, gradable, options, finish, batch)
         elif gradable:
-            _grade_all(assignment, gradable, options, finish, batch)
+            _grade_all(assignment, gradable, options, finish, batch, ahead)
         writing = time.perf_counter()
         batch.gradebook = gradebook.build(out_dir, list(assignment.questions), stems)
         if html is not None:
             html.build(out_dir, list(assignment.questions), stems, drawn)
         batch.add_time("reports", time.perf_counter() - writing)
     finally:
+        if ahead is not None:
+            ahead.close(batch)
         shutil.rmtree(work, ignore_errors=True)
     batch.seconds = time.monotonic() - started
     return batch
@@ -224,8 +262,13 @@ def overtime(budget: float) -> str:
 
 
 def batch_preload(assignment: Assignment, subs: list[intake.PreparedSubmission]) -> list[str]:
-    """What the zygote preloads for these submissions: what the files they hand in need."""
-    return assignment.preload_for(set().union(*(sub.handed_in for sub in subs)))
+    """What the zygote preloads for these submissions: what the files they hand in need, and
+    what they import (pyplot)."""
+    from grader.intake import packages_imported
+
+    modules = assignment.preload_for(set().union(*(sub.handed_in for sub in subs)))
+    imported = set().union(*(packages_imported(sub.dir) for sub in subs))
+    return modules + [m for m in preload_for_imports(imported) if m not in modules]
 
 
 def scorer_job(assignment_root: Path, submission: dict, options: Options) -> str:
@@ -242,19 +285,19 @@ def report_from_answer(assignment: Assignment, sub: intake.PreparedSubmission, l
     return report_without_tests(assignment, sub, str(answer.get("harness_error")))
 
 
-def _grade_all(assignment: Assignment, subs: list, options: Options, finish, batch: BatchResult) -> None:
-    launched = time.perf_counter()
-    jail = Jail.launch(preload=batch_preload(assignment, subs))
-    pool: ScorerPool | None = None
+def _grade_all(assignment: Assignment, subs: list, options: Options, finish, batch: BatchResult,
+               started: _Started) -> None:
+    jail, pool = started.jail, started.pool
+    jail.preload(batch_preload(assignment, subs))
+    pool.grow(min(options.workers, len(subs)))
     queue = list(subs)
     attempts: dict[str, int] = {}
     busy: dict[int, tuple] = {}
     selector = selectors.DefaultSelector()
     budget = student_budget(assignment, options)
     try:
-        pool = ScorerPool(jail, min(options.workers, len(subs)), assignment.root, options)
         jail.wait_ready()
-        batch.add_time("zygote", time.perf_counter() - launched)
+        batch.add_time("zygote", time.perf_counter() - started.launched)
         batch.confinement = jail.probe()
         # The scorers learn how many of them share the machine: with a core to spare (one
         # student), each starts its next test's worker ahead (harness.fixtures, prefetch).
@@ -293,10 +336,6 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish, bat
                     finish(report_without_tests(assignment, sub, overtime(budget)))
     finally:
         selector.close()
-        if pool is not None:
-            pool.close()
-            batch.add_time("scorers", pool.start_seconds)
-        jail.close()
 
 
 def _retry_or_fail(assignment: Assignment, sub: intake.PreparedSubmission, attempts: dict, queue: list,

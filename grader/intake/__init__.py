@@ -6,6 +6,7 @@
     prepared.notes          # feedback: file chosen, top-level code skipped, stand-ins…
     prepared.origin_of_line("tp_nn.py", 42)   # -> Origin("TP3.ipynb", line=3, cell=14)
     intake_failed(prepared) # the intake itself failed or timed out: every file fatal, saying why
+    packages_imported(prepared.dir)   # {"torch", "matplotlib"}: what the zygote may preload
 
 `prepare_bounded` is `prepare` under a time limit that never raises for a student's input (only a
 HarnessError, the grader's own fault, propagates); `prepare` is the same work without the guard.
@@ -22,8 +23,10 @@ catalogue).
 import grader.catalogue  # noqa: F401  (registers the message keys)
 from grader.intake.discover import ReportNameCollision, check_report_names, discover
 from grader.intake.guard import IntakeFailed, failure_summary, intake_failed, prepare_bounded
+from grader.intake.imports import packages_imported
 from grader.intake.model import Origin, PreparedSubmission, SubmissionSource
 from grader.intake.prepare import prepare
 
 __all__ = ["SubmissionSource", "Origin", "PreparedSubmission", "discover", "prepare", "prepare_bounded",
-           "IntakeFailed", "intake_failed", "failure_summary", "ReportNameCollision", "check_report_names"]
+           "IntakeFailed", "intake_failed", "failure_summary", "ReportNameCollision", "check_report_names",
+           "packages_imported"]

@@ -285,3 +285,23 @@ def plan_imports(stmts: list[Stmt], provided: set[str], usage: Usage, file: str,
 def _one_line(kept: ast.stmt | None, extra: list[str]) -> list[str]:
     parts = ([ast.unparse(kept)] if kept is not None else []) + extra
     return ["; ".join(parts)] if parts else []
+
+
+def packages_imported(folder: Path, max_files: int = 200) -> set[str]:
+    """The top-level packages the prepared modules and scripts under `folder` import, anywhere in
+    them (a function's own `import matplotlib.pyplot as plt` too): what the zygote may import once
+    for all the workers. Files that do not parse, or are over the intake's size, say nothing."""
+    found: set[str] = set()
+    for path in sorted(folder.rglob("*.py"))[:max_files]:
+        try:
+            if path.stat().st_size > limits.MAX_PY_BYTES:
+                continue
+            tree = ast.parse(path.read_bytes())
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return found

@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import nbformat
-
 from grader.intake import limits
 
 MARK = "[intake]"
@@ -95,6 +93,8 @@ def read_notebook(path: Path) -> Notebook:
         raise NotebookError(str(exc.strerror or exc)) from None
     if size > limits.MAX_NOTEBOOK_BYTES:
         raise NotebookTooLarge(size)
+    import nbformat   # here, not at import: the scorers and most batches (.py files) never need it
+
     try:
         capture: dict = {}
         text = _without_outputs(path.read_bytes())

@@ -40,6 +40,17 @@ ZYGOTE_START_SECONDS = 120.0
 __student_facing__ = True  # exceptions raised here are about a student's value (harness.feedback)
 
 
+# What the zygote imports, beyond numpy and torch, for a batch whose files import the package:
+# pyplot costs a third of torch's import, and the worker makes plt.show and plt.pause no-ops (a
+# pause would sleep) only where pyplot is loaded before the student's code runs.
+PRELOAD_WHEN_IMPORTED = {"matplotlib": "matplotlib.pyplot"}
+
+
+def preload_for_imports(packages: set[str]) -> list[str]:
+    """The modules the zygote preloads for a batch whose files import `packages`."""
+    return [module for package, module in PRELOAD_WHEN_IMPORTED.items() if package in packages]
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """What a worker needs: where the prepared submission is, the limits, the seed."""
@@ -59,6 +70,7 @@ class Jail:
         self._conn: socket.socket | None = None
         self.spawn_seconds = 0.0  # spent starting workers, until each said hello (for the benchmark)
         self._prefetched: dict[JobSpec, WorkerConnection] = {}
+        self._preload_pending = False   # launched with preload=None, and told nothing yet
 
     @classmethod
     def start(cls, preload: list[str] = (), timeout: float = 120.0) -> "Jail":
@@ -67,9 +79,11 @@ class Jail:
         return jail
 
     @classmethod
-    def launch(cls, preload: list[str] = ()) -> "Jail":
+    def launch(cls, preload: list[str] | None = ()) -> "Jail":
         """Start the zygote and return at once: the caller starts its scorers while the zygote
-        imports torch (each takes about a torch import; on two cores they overlap)."""
+        imports torch (each takes about a torch import; on two cores they overlap). With
+        `preload=None` the zygote is started before the submissions are read: it imports numpy and
+        torch, then waits for `preload(...)` to say what else the submissions need."""
         socket_dir = tempfile.mkdtemp(prefix="grader-jail-")
         os.chmod(socket_dir, 0o700)
         # The zygote's environment is built from nothing, never copied from ours: its environment
@@ -87,11 +101,23 @@ class Jail:
             "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "grader.jail.zygote", socket_dir, json.dumps(list(preload))],
+            [sys.executable, "-m", "grader.jail.zygote", socket_dir,
+             "later" if preload is None else json.dumps(list(preload))],   # zygote.LATER
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=socket_dir, env=env,
             start_new_session=True,
         )
-        return cls(process, socket_dir)
+        jail = cls(process, socket_dir)
+        jail._preload_pending = preload is None
+        return jail
+
+    def preload(self, modules: list[str]) -> None:
+        """What the zygote of `launch(preload=None)` imports beyond numpy and torch (once)."""
+        self._preload_pending = False
+        try:
+            self.process.stdin.write(json.dumps(list(modules)).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError:
+            pass  # the zygote is gone: wait_ready says so
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -200,6 +226,8 @@ class Jail:
             self._conn.close()
             self._conn = None
         if self.process is not None:
+            if self._preload_pending:   # never needed (nothing to grade): not waited for
+                self.process.kill()
             try:
                 self.process.stdin.close()
                 self.process.wait(timeout=5)

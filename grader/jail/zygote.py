@@ -323,9 +323,23 @@ class Zygote:
             time.sleep(0.01)
 
 
+LATER = "later"   # in place of the preload list: it comes as a line on stdin (Jail.preload)
+
+
+def _preload_list(argument: str | None) -> list[str] | None:
+    """The modules to preload beyond numpy and torch: given on the command line, or, for a zygote
+    started before the submissions were read, one JSON line on stdin (None: the grader went away)."""
+    if argument != LATER:
+        return json.loads(argument) if argument else []
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return None
+    names = json.loads(line)
+    return [str(name) for name in names] if isinstance(names, list) else []
+
+
 def main(argv: list[str]) -> int:
     socket_dir = argv[0]
-    preload_modules = json.loads(argv[1]) if len(argv) > 1 else []
     os.umask(0o022)
     jobs_root = os.path.join(socket_dir, "jobs")
     cache_dir = os.path.join(socket_dir, "cache")
@@ -334,7 +348,11 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     sandbox.zygote_setup()
     # The worker's own code, imported here so that no worker reads it from disk.
-    preload(["numpy", "torch", "matplotlib.pyplot", "grader.jail.worker", *preload_modules], cache_dir)
+    preload(["numpy", "torch", "grader.jail.worker"], cache_dir)   # pyplot where a file imports it
+    preload_modules = _preload_list(argv[1] if len(argv) > 1 else None)
+    if preload_modules is None:
+        os._exit(0)
+    preload(preload_modules, cache_dir)
     warm_up_for_workers()
     zygote = Zygote(socket_dir, jobs_root, cache_dir)
     sys.stdout.write("ready\n")
