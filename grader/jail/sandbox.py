@@ -353,6 +353,12 @@ def read_only_paths(extra: tuple[str, ...] | list[str] = ()) -> list[str]:
     """What a worker may read: interpreter, stdlib, site-packages, the grader package, the system's
     libraries, and `extra`. Computed from an explicit list, never from sys.path (which holds the
     zygote's working directory, the project root, whatever PYTHONPATH said)."""
+    return list(_resolved_read_only(tuple(extra)))
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved_read_only(extra: tuple[str, ...]) -> tuple[str, ...]:
+    # Resolved once in the zygote (zygote.main), not twice in every worker: some 250 stat calls.
     seen, out = set(), []
     for path in (*_base_read_only(), *extra):
         if not path:
@@ -361,7 +367,7 @@ def read_only_paths(extra: tuple[str, ...] | list[str] = ()) -> list[str]:
         if real not in seen and os.path.exists(real):
             seen.add(real)
             out.append(real)
-    return out
+    return tuple(out)
 
 
 def _contains(folder: str, path: str) -> bool:

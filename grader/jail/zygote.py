@@ -354,6 +354,7 @@ def main(argv: list[str]) -> int:
         os._exit(0)
     preload(preload_modules, cache_dir)
     warm_up_for_workers()
+    sandbox.read_only_paths([cache_dir])   # what every worker's allowlist starts from, resolved once
     zygote = Zygote(socket_dir, jobs_root, cache_dir)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
