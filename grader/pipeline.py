@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import selectors
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +27,7 @@ from grader.fingerprint import content_hash, kept_report
 from grader.grading import nothing_to_run, report_without_tests
 from grader.jail.session import Jail, preload_for_imports
 from grader.options import Options
+from grader.pool import ScorerPool
 from grader.report import gradebook, markdown
 from grader.ids import report_stem
 from grader.report.model import StudentReport, write_atomically, write_json
@@ -73,72 +71,6 @@ def write_report(report: StudentReport, out_dir: Path, lang: str) -> dict:
     write_json(out_dir / f"{stem}.json", data)
     write_atomically(out_dir / f"{stem}.md", markdown.render(report, lang))
     return data
-
-
-class ScorerPool:
-    """N scorer processes; each grades one submission at a time.
-
-    They are started together, and each is used only once it says it is ready: the scorers
-    import pytest, Hypothesis and the assignment's tests (torch) while the zygote imports torch,
-    side by side."""
-
-    def __init__(self, jail: Jail, size: int, assignment_root: Path | None = None,
-                 options: Options | None = None) -> None:
-        self.jail = jail
-        self.size = size
-        # the assignment whose tests each scorer imports before "ready", under the batch's options
-        self.ahead = [str(assignment_root), json.dumps((options or Options()).to_json())] if assignment_root else []
-        self.launched = [time.perf_counter()] * size
-        self.procs: list[subprocess.Popen | None] = [self._launch() for _ in range(size)]
-        self.ready = [False] * size
-        self.start_seconds = 0.0  # from launch to ready, summed over scorers (for the benchmark)
-
-    def _launch(self) -> subprocess.Popen:
-        env = dict(os.environ, OMP_NUM_THREADS="1")
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-        return subprocess.Popen([sys.executable, "-m", "grader.scorer", self.jail.socket_dir, *self.ahead],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, bufsize=1, env=env)
-
-    def grow(self, size: int) -> None:
-        """Up to `size` scorers: those started ahead, and more, started now."""
-        while self.size < size:
-            self.launched.append(time.perf_counter())
-            self.procs.append(self._launch())
-            self.ready.append(False)
-            self.size += 1
-
-    def proc(self, slot: int) -> subprocess.Popen:
-        proc = self.procs[slot]
-        if proc is None or proc.poll() is not None:
-            proc = self.procs[slot] = self._launch()
-            self.launched[slot] = time.perf_counter()
-            self.ready[slot] = False
-        if not self.ready[slot]:
-            if not proc.stdout.readline().strip():
-                raise RuntimeError("a scorer process failed to start")
-            self.ready[slot] = True
-            self.start_seconds += time.perf_counter() - self.launched[slot]
-        return proc
-
-    def kill(self, slot: int) -> None:
-        proc = self.procs[slot]
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-        self.procs[slot] = None
-
-    def close(self) -> None:
-        for slot, proc in enumerate(self.procs):
-            if proc is not None and not self.ready[slot]:
-                self.kill(slot)   # still importing (a batch with nothing to grade): not waited for
-            elif proc is not None:
-                try:
-                    proc.stdin.close()
-                    proc.wait(timeout=10)
-                except (OSError, subprocess.TimeoutExpired):
-                    proc.kill()
-            self.procs[slot] = None
 
 
 @dataclass

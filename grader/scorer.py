@@ -2,48 +2,57 @@
 what they import (torch), once, then grades submission after submission on request.
 
     python -m grader.scorer SOCKET_DIR [ASSIGNMENT_ROOT [OPTIONS_JSON]]
+    python -m grader.scorer --template CONTROL_FD SOCKET_DIR ASSIGNMENT_ROOT OPTIONS_JSON
 
 Protocol (JSON lines; the pool's side is grader.pipeline._grade_all): the pool writes
 {"assignment": root, "submission": <PreparedSubmission JSON>, "options": <Options JSON>} on stdin;
 the scorer answers one line {"report": <StudentReport wire JSON>} or {"harness_error": "..."} on a
 private file descriptor (whatever pytest or a library prints goes to stderr and never mixes with
-the answers).
+the answers). Its first line, {"ready": true, "pid": n}, says it has imported everything.
+
+With `--template` the process imports all that once and grades nothing: each message on the
+socket CONTROL_FD (two file descriptors attached, the new scorer's job and answer pipes) forks a
+scorer that shares its memory, copy on write (grader.pipeline.ScorerTemplate is the other side).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import time
 import traceback
+from typing import IO
 
 
-def main(argv: list[str]) -> int:
+def _prepare(argv: list[str]) -> tuple:
+    """The jail to attach to, and the assignments imported ahead (pytest, Hypothesis, torch and the
+    tests: imported beside the zygote's own start, and not in the first student's time)."""
+    from grader import assignment as assignment_model
+    from grader.harness.runner import collect_ahead
+    from grader.jail.session import Jail
+    from grader.options import Options
+
     socket_dir = argv[0]
-    # The assignment most jobs will be for, and the batch's options
     ahead = argv[1] if len(argv) > 1 else None
     ahead_options = argv[2] if len(argv) > 2 else None
-    answers = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
+    assignments = {}
+    if ahead:
+        assignments[ahead] = assignment_model.load(ahead)
+        collect_ahead(assignments[ahead], Options.from_json(json.loads(ahead_options)) if ahead_options else Options())
+    return Jail.attach(socket_dir), assignments
 
+
+def _serve(jobs: IO[str], answers: IO[str], jail, assignments: dict) -> None:
+    """Grade job after job until `jobs` ends; never returns."""
     from grader import assignment as assignment_model
     from grader.grading import grade_one
     from grader.intake import PreparedSubmission
-    from grader.jail.session import Jail
     from grader.options import Options
-    from grader.harness.runner import collect_ahead
 
-    jail = Jail.attach(socket_dir)
-    assignments = {}
-    if ahead:
-        # pytest, Hypothesis, torch and the tests: imported before "ready", beside the zygote's
-        # own start, and not in the first student's time.
-        assignments[ahead] = assignment_model.load(ahead)
-        collect_ahead(assignments[ahead], Options.from_json(json.loads(ahead_options)) if ahead_options else Options())
-    answers.write(json.dumps({"ready": True}) + "\n")
-    for line in sys.stdin:
+    answers.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
+    for line in jobs:
         try:
             job = json.loads(line)
             if job["assignment"] not in assignments:
@@ -61,6 +70,47 @@ def main(argv: list[str]) -> int:
     answers.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _template(control_fd: int, argv: list[str]) -> None:
+    """Import once, then fork a scorer per request: the pool's scorers share one heap."""
+    import gc
+    import signal
+
+    control = socket.socket(fileno=control_fd)
+    jail, assignments = _prepare(argv)
+    gc.freeze()   # a collection in a scorer would otherwise copy every page of the shared objects
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # the kernel reaps the scorers
+    while True:
+        try:
+            message, fds, _flags, _addr = socket.recv_fds(control, 64, 2)
+        except OSError:
+            message, fds = b"", []
+        if not message:
+            os._exit(0)   # the pool has gone; its scorers end with their job pipes
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            continue
+        if os.fork() == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            control.close()
+            _serve(os.fdopen(fds[0], "r"), os.fdopen(fds[1], "w", buffering=1), jail, assignments)
+        for fd in fds:
+            os.close(fd)
+
+
+def main(argv: list[str]) -> int:
+    # Whatever pytest or a library prints goes to stderr, never into the answers.
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    if argv and argv[0] == "--template":
+        answers.close()
+        _template(int(argv[1]), argv[2:])
+    jail, assignments = _prepare(argv)
+    _serve(sys.stdin, answers, jail, assignments)
+    return 0
 
 
 if __name__ == "__main__":

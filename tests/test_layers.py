@@ -23,7 +23,7 @@ LAYERS = [
     {"grader.report"},
     {"grader.grading"},
     {"grader.fingerprint"},
-    {"grader.pipeline", "grader.distributed", "grader.scorer", "grader.check", "grader.validate", "grader.export",
+    {"grader.pipeline", "grader.pool", "grader.distributed", "grader.scorer", "grader.check", "grader.validate", "grader.export",
      "grader.gradescope", "grader.notebook"},
     {"grader.cli", "grader.__main__"},
 ]

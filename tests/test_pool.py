@@ -56,3 +56,37 @@ def test_code_that_spins_just_under_the_call_limit_is_stopped_by_the_budget(tmp_
     assert report.score < report.max_score
     assert "used up the" in feedback
     assert batch.seconds < 60
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as handle:
+        return int(handle.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_scorers_are_forked_from_one_template_and_a_lost_template_is_replaced():
+    from grader.jail.session import Jail
+    from grader.pool import ScorerPool
+
+    with Jail.start() as jail:
+        pool = ScorerPool(jail, 2, FAULTS, Options())
+        try:
+            template = pool.template.process.pid
+            scorers = [pool.proc(slot) for slot in range(2)]
+            pids = [_scorer_pid(pool, slot) for slot in range(2)]
+            # forked, sharing the template's imports, not two interpreters importing torch again
+            assert [_parent(pid) for pid in pids] == [template, template]
+            pool.kill(0)
+            pool.template.process.kill()
+            pool.template.process.wait()
+            replaced = pool.proc(0)   # a new template, and a scorer of it
+            assert pool.template.process.pid != template
+            assert _parent(_scorer_pid(pool, 0)) == pool.template.process.pid
+            assert replaced is not scorers[0]
+        finally:
+            pool.close()
+
+
+def _scorer_pid(pool, slot: int) -> int:
+    # the pidfd the pool watches a scorer with names the scorer's pid
+    with open(f"/proc/self/fdinfo/{pool.procs[slot]._pidfd}") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith("Pid:"))
