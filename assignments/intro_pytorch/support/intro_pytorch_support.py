@@ -15,6 +15,7 @@ their gradients after — and the tests check those records here, in the grader'
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ def neq_classifies(a: float) -> bool:
 
 # -- strategies ------------------------------------------------------------------------------------
 
+@functools.cache   # called inside draws: one strategy per shape, its properties worked out once
 def tensors(shape: tuple[int, ...], bound: float = 3.0, dtype=torch.float32) -> st.SearchStrategy:
     """Tensors of `shape` with finite values in [-bound, bound]."""
     count = math.prod(shape)

@@ -5,6 +5,7 @@ Public (shipped to students with the public tests): nothing here computes the an
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -84,6 +85,10 @@ class Sizes:
     ny: int
 
 
+# The strategy factories below are called inside @st.composite draws, once per example: cached, so
+# that Hypothesis works out each strategy's properties once, not for every example (half of the
+# time spent generating a network; the examples drawn are the same).
+@functools.cache
 def sizes(max_n: int = 12) -> st.SearchStrategy[Sizes]:
     return st.builds(Sizes, n=st.integers(1, max_n), nx=st.integers(1, 5), nh=st.integers(1, 7),
                      ny=st.integers(2, 5))
@@ -92,6 +97,7 @@ def sizes(max_n: int = 12) -> st.SearchStrategy[Sizes]:
 float_dtypes = st.sampled_from([torch.float32, torch.float64])
 
 
+@functools.cache
 def tensors(shape: tuple[int, ...], dtype, bound: float = 2.0) -> st.SearchStrategy[torch.Tensor]:
     """Tensors of `shape` with values uniform in [-bound, bound], drawn from a seed.
 
