@@ -75,12 +75,14 @@ def write_report(report: StudentReport, out_dir: Path, lang: str) -> dict:
 
 @dataclass
 class _Started:
-    """The zygote and a first scorer, started before intake: each imports torch (about a second,
-    side by side on two cores) while this process imports the parsers and reads the submissions."""
+    """The zygote and the scorers' template, started before intake: each imports torch (about a
+    second, side by side on two cores) while this process imports the parsers and reads the
+    submissions."""
 
     jail: Jail
     pool: ScorerPool
     launched: float
+    closed: bool = False
 
     @classmethod
     def now(cls, assignment: Assignment, options: Options) -> "_Started":
@@ -89,9 +91,11 @@ class _Started:
         return cls(jail, ScorerPool(jail, 1, assignment.root, options), launched)
 
     def close(self, batch: BatchResult) -> None:
-        self.pool.close()
-        batch.add_time("scorers", self.pool.start_seconds)
-        self.jail.close()
+        if not self.closed:
+            self.closed = True
+            self.pool.close()
+            batch.add_time("scorers", self.pool.start_seconds)
+            self.jail.close()
 
 
 def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options: Options = Options(),
@@ -102,7 +106,7 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
     ahead = None if options.dask else _Started.now(assignment, options)
     work = Path(tempfile.mkdtemp(prefix="grader-intake-"))
     try:
-        from grader import intake   # imported beside the zygote's start: it is a fifth of a second
+        from grader import intake   # imported while the zygote and the scorers' template start
 
         intake_started = time.perf_counter()
         sources, problems = intake.discover(submissions, work / "extracted")
@@ -164,6 +168,8 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
             grade_on_dask(assignment, gradable, options, finish, batch)
         elif gradable:
             _grade_all(assignment, gradable, options, finish, batch, ahead)
+        if ahead is not None:
+            ahead.close(batch)   # before the class page is drawn: their memory is not needed any more
         writing = time.perf_counter()
         batch.gradebook = gradebook.build(out_dir, list(assignment.questions), stems)
         if html is not None:

@@ -1,18 +1,18 @@
-"""A scorer process of the grading pool: imports pytest, Hypothesis, and the assignment's tests with
-what they import (torch), once, then grades submission after submission on request.
+"""The scorers of the grading pool, and the template they are forked from.
 
-    python -m grader.scorer SOCKET_DIR [ASSIGNMENT_ROOT [OPTIONS_JSON]]
-    python -m grader.scorer --template CONTROL_FD SOCKET_DIR ASSIGNMENT_ROOT OPTIONS_JSON
+    python -m grader.scorer --template CONTROL_FD SOCKET_DIR [ASSIGNMENT_ROOT [OPTIONS_JSON]]
 
-Protocol (JSON lines; the pool's side is grader.pipeline._grade_all): the pool writes
-{"assignment": root, "submission": <PreparedSubmission JSON>, "options": <Options JSON>} on stdin;
-the scorer answers one line {"report": <StudentReport wire JSON>} or {"harness_error": "..."} on a
-private file descriptor (whatever pytest or a library prints goes to stderr and never mixes with
-the answers). Its first line, {"ready": true, "pid": n}, says it has imported everything.
+The template imports pytest, Hypothesis, and the assignment's tests with what they import (torch),
+once, and grades nothing: each message on the socket CONTROL_FD, with two file descriptors
+attached (the new scorer's job and answer pipes), forks a scorer that shares its memory, copy on
+write (grader.pool.ScorerTemplate is the other side).
 
-With `--template` the process imports all that once and grades nothing: each message on the
-socket CONTROL_FD (two file descriptors attached, the new scorer's job and answer pipes) forks a
-scorer that shares its memory, copy on write (grader.pipeline.ScorerTemplate is the other side).
+A scorer grades submission after submission (JSON lines; the pool's side is
+grader.pipeline._grade_all): the pool writes {"assignment": root, "submission": <PreparedSubmission
+JSON>, "options": <Options JSON>} on the job pipe; the scorer answers one line {"report":
+<StudentReport wire JSON>} or {"harness_error": "..."} on the answer pipe (whatever pytest or a
+library prints goes to stderr and never mixes with the answers). Its first line, {"ready": true,
+"pid": n}, says it is there.
 """
 
 from __future__ import annotations
@@ -101,15 +101,13 @@ def _template(control_fd: int, argv: list[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    # Whatever pytest or a library prints goes to stderr, never into the answers.
-    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    if len(argv) < 3 or argv[0] != "--template":
+        print(__doc__, file=sys.stderr)
+        return 2
+    # Whatever pytest or a library prints goes to stderr, never into an answer pipe.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    if argv and argv[0] == "--template":
-        answers.close()
-        _template(int(argv[1]), argv[2:])
-    jail, assignments = _prepare(argv)
-    _serve(sys.stdin, answers, jail, assignments)
+    _template(int(argv[1]), argv[2:])
     return 0
 
 
