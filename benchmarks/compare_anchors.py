@@ -6,7 +6,8 @@ correct tp_nn part 2.1 (a measurement, not a test).
 
 Any python runs it: the three tools are called as subprocesses. For each tool, 1 student and N
 students (copies of submissions/tp_nn/alice_correct/tp_nn.py), median of --runs runs: wall seconds
-and the peak memory of the whole process tree (every 20 ms, the RSS of every descendant summed).
+and the peak memory of the whole process tree (every 20 ms, the RSS and the PSS of every
+descendant summed).
 Otter and nbgrader run the 10 checks of benchmarks/anchors/tp_nn_checks.py, as an `otter assign`
 autograder (`otter run`, one submission per process, --otter-jobs at a time) and as an nbgrader
 course (`nbgrader autograde`, all students in one process); ours runs its full tp_nn suite with
@@ -65,8 +66,21 @@ def _reap_orphans() -> None:
             return
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in all descendants of `root` (not `root` itself): /proc/*/stat's ppid links."""
+def _pss(pid: int) -> int:
+    """Proportional set size in bytes: a page shared by k processes counts 1/k in each."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
+def tree_memory(root: int) -> tuple[int, int]:
+    """(RSS, PSS) bytes of all descendants of `root` (not `root` itself): /proc/*/stat's ppid links.
+    Summed RSS counts a page shared between forked processes once per process; PSS once in all."""
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -78,30 +92,33 @@ def tree_rss(root: int) -> int:
             continue
         ppid = int(stat[stat.rindex(b")") + 2:].split()[1])  # after "pid (comm) state"
         children.setdefault(ppid, []).append(int(name))
-    total, todo = 0, list(children.get(root, ()))
+    rss, pss, todo = 0, 0, list(children.get(root, ()))
     while todo:
         pid = todo.pop()
         todo.extend(children.get(pid, ()))
         try:
             with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * PAGE
+                rss += int(f.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
-            pass  # exited between the two reads
-    return total
+            continue  # exited between the two reads
+        pss += _pss(pid)
+    return rss, pss
 
 
 class PeakSampler:
-    """The peak of tree_rss(this process) while the `with` block runs, sampled every 20 ms."""
+    """The peaks of tree_memory(this process) while the `with` block runs, sampled every 20 ms."""
 
     def __init__(self) -> None:
         self.peak = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         me = os.getpid()
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(me))
+            rss, pss = tree_memory(me)
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             self._stop.wait(SAMPLE_SECONDS)
 
     def __enter__(self) -> "PeakSampler":
@@ -128,7 +145,8 @@ class Job:
 @dataclass
 class Run:
     seconds: float
-    peak_bytes: int
+    peak_bytes: int      # summed RSS
+    peak_pss: int = 0
 
 
 class ToolFailed(RuntimeError):
@@ -159,7 +177,7 @@ def measure(job: Job, log: Path, timeout: float) -> Run:
                 future.result()
         seconds = time.perf_counter() - started
     _reap_orphans()
-    return Run(seconds, sampler.peak)
+    return Run(seconds, sampler.peak, sampler.peak_pss)
 
 
 # -- the tools: preparation (not timed), the timed command, the check of the scores -------------------
@@ -335,6 +353,9 @@ class Figures:
     def peak_mb(self, n: int) -> float:
         return statistics.median(r.peak_bytes for r in self.runs[n]) / 1e6
 
+    def peak_pss_mb(self, n: int) -> float:
+        return statistics.median(r.peak_pss for r in self.runs[n]) / 1e6
+
 
 def _cell(value: float, unit: str, base: float, digits: int) -> str:
     return f"{value:.{digits}f} {unit} (×{value / base:.1f})"
@@ -342,17 +363,18 @@ def _cell(value: float, unit: str, base: float, digits: int) -> str:
 
 def table(results: dict[str, Figures], names: dict[str, str], students: int, baseline: Figures) -> str:
     base_s, base_mb = baseline.seconds(1), baseline.peak_mb(1)
-    lines = [f"| | 1 student | {students} students, per student | peak memory, 1 student "
-             f"| peak memory, {students} students |", "|---|---|---|---|---|"]
+    lines = [f"| | 1 student | {students} students, per student | peak memory, 1 student (RSS / PSS) "
+             f"| peak memory, {students} students (RSS / PSS) |", "|---|---|---|---|---|"]
     for key, figures in results.items():
         if figures.error is not None:
             lines.append(f"| {names[key]} | failed: {figures.error} | | | |")
             continue
         lines.append(f"| {names[key]} | {_cell(figures.seconds(1), 's', base_s, 1)} "
                      f"| {_cell(figures.seconds(students) / students, 's', base_s, 2)} "
-                     f"| {_cell(figures.peak_mb(1), 'MB', base_mb, 0)} "
-                     f"| {_cell(figures.peak_mb(students), 'MB', base_mb, 0)} |")
-    lines.append(f"| {ImportTorch.name} | {_cell(base_s, 's', base_s, 2)} | | {_cell(base_mb, 'MB', base_mb, 0)} | |")
+                     f"| {_cell(figures.peak_mb(1), 'MB', base_mb, 0)} / {figures.peak_pss_mb(1):.0f} MB "
+                     f"| {_cell(figures.peak_mb(students), 'MB', base_mb, 0)} / {figures.peak_pss_mb(students):.0f} MB |")
+    lines.append(f"| {ImportTorch.name} | {_cell(base_s, 's', base_s, 2)} | "
+                 f"| {_cell(base_mb, 'MB', base_mb, 0)} / {baseline.peak_pss_mb(1):.0f} MB | |")
     return "\n".join(lines)
 
 
@@ -420,12 +442,14 @@ def main() -> int:
                     continue
                 results[key].runs.setdefault(n, []).append(figures)
                 print(f"  run {run + 1}/{args.runs}  {key:9s} {n:3d} students  {figures.seconds:7.1f} s  "
-                      f"{figures.peak_bytes / 1e6:6.0f} MB", file=sys.stderr, flush=True)
+                      f"{figures.peak_bytes / 1e6:6.0f} MB RSS  {figures.peak_pss / 1e6:6.0f} MB PSS",
+                      file=sys.stderr, flush=True)
     print(f"load average after: {_load()}")
     print()
     print(f"tp_nn part 2.1, the same correct submission; medians of {args.runs}; wall seconds; peak memory = "
           f"RSS summed over the tool's whole process tree, sampled every 20 ms (pages shared between forked "
-          f"processes count once per process); (×r) = ratio to a fresh `python -c 'import torch'`.")
+          f"processes count once per process; the ratio is of RSS), then PSS (a page shared by k processes "
+          f"counts 1/k in each); (×r) = ratio to a fresh `python -c 'import torch'`.")
     print()
     print(table(results, names, args.students, baseline))
     if args.json:
