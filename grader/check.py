@@ -10,8 +10,9 @@ from typing import Collection
 from grader.assignment import Assignment
 from grader.grading import grade_one, nothing_to_run, report_without_tests
 from grader.harness.selection import keyword, question_tests
-from grader.jail.session import Jail, preload_for_imports
+from grader.jail.session import Jail
 from grader.options import Options
+from grader.pipeline import batch_preload
 from grader.report import markdown
 from grader.report.model import StudentReport
 
@@ -34,8 +35,7 @@ def check(assignment: Assignment, path: Path, options: Options = Options(include
         if nothing_to_run(assignment, prepared) or names == []:    # []: no test of these questions
             report = report_without_tests(assignment, prepared)
         else:
-            jail.preload(assignment.preload_for(prepared.handed_in)
-                         + preload_for_imports(intake.packages_imported(prepared.dir)))
+            jail.preload(batch_preload(assignment, [prepared]))
             report = grade_one(assignment, prepared, jail, dataclasses.replace(options, workers=1), select)
             if confinement is not None:
                 confinement.update(jail.probe())

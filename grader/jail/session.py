@@ -33,7 +33,7 @@ from grader.errors import BudgetExhausted, HarnessError, StudentError, StudentTi
 from grader.jail import protocol
 from grader.jail.protocol import HandleInfo
 from grader.jail.sandbox import Limits
-from grader.jail.zygote import SOCKET_NAME
+from grader.jail.zygote import LATER, SOCKET_NAME
 
 ZYGOTE_START_SECONDS = 120.0
 
@@ -102,7 +102,7 @@ class Jail:
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.jail.zygote", socket_dir,
-             "later" if preload is None else json.dumps(list(preload))],   # zygote.LATER
+             LATER if preload is None else json.dumps(list(preload))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=socket_dir, env=env,
             start_new_session=True,
         )
