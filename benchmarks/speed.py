@@ -4,7 +4,8 @@ never a test: nothing here asserts a time).
     python benchmarks/speed.py [--runs 3] [--class-size 20] [--workers 2] [--skip-whole]
 
 Prints, with the target each figure is read against:
-- one student, tp_nn part 2.1, `grader grade`: wall seconds and × a torch import (target ≤ 2);
+- one student, tp_nn part 2.1, `grader grade` (--workers scorers, which share out its questions):
+  wall seconds and × a torch import (target ≤ 2);
 - `grader check tp_nn` on that student (all public tests): wall seconds (target ≤ 3 s);
 - a class of N copies of part 2.1 on 2 workers: seconds per student and × a torch import (≤ 0.3);
 - a class of N copies of the whole of tp_nn: seconds per student (≤ 1.2 s), and the share of
@@ -117,22 +118,23 @@ def grade_command(submissions: Path, out: Path, workers: int) -> list[str]:
             "--workers", str(workers), "--force"]
 
 
-def breakdown(submissions: Path, out: Path) -> dict[str, float]:
-    """One student graded in this process: where the seconds go, stage by stage."""
+def breakdown(submissions: Path, out: Path, workers: int) -> dict[str, float]:
+    """One student graded in this process: where the seconds go, stage by stage (the scorers'
+    phases summed over the scorers that shared the student out)."""
     sys.path.insert(0, str(ROOT))
     from grader import assignment as assignment_model
     from grader.options import Options
     from grader.pipeline import run_batch
 
     batch = run_batch(assignment_model.load(ROOT / "assignments" / "tp_nn"), submissions, out,
-                      Options(workers=1, force=True))
+                      Options(workers=workers, force=True))
     t = batch.timings
     tests = t.get("setup", 0) + t.get("call", 0) + t.get("teardown", 0)
     return {
         "interpreter and imports (grader's CLI)": wall([PYTHON, "-c", "import grader.cli, grader.pipeline"]),
         "intake": t.get("intake", 0.0),
         "zygote (launch to ready)": t.get("zygote", 0.0),
-        "scorer (launch to ready, beside the zygote)": t.get("scorers", 0.0),
+        "scorers (launch to ready, beside the zygote; summed)": t.get("scorers", 0.0),
         "collection": t.get("collection", 0.0),
         "workers (fork, confine, hello)": t.get("workers", 0.0),
         "tests' calls (call phase, less workers started there)": t.get("call", 0.0),
@@ -154,7 +156,7 @@ def main() -> None:
     try:
         torch_import = median_wall([PYTHON, "-c", "import torch"], args.runs)
         one = copies(tmp / "one", 1, [ALICE / "tp_nn.py"])
-        one_student = median_wall(grade_command(one, tmp / "out-one", 1), args.runs)
+        one_student = median_wall(grade_command(one, tmp / "out-one", args.workers), args.runs)
         check = median_wall([PYTHON, "-m", "grader", "check", "tp_nn", str(one / "student000")], args.runs)
         part = copies(tmp / "part", args.class_size, [ALICE / "tp_nn.py"])
         part_wall, part_pss, part_rss = run_with_peak_memory(grade_command(part, tmp / "out-part", args.workers))
@@ -189,7 +191,7 @@ def main() -> None:
                 ("outside the tests' own calls, share of scorer-seconds", f"{outside:.0%}", "", "≤ 25 %"),
             ]
         print(f"load average before the breakdown: {os.getloadavg()[0]:.2f}")
-        stages = breakdown(one, tmp / "out-breakdown")
+        stages = breakdown(one, tmp / "out-breakdown", args.workers)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

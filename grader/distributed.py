@@ -69,7 +69,7 @@ def grade_on_dask(assignment: Assignment, subs: list[intake.PreparedSubmission],
                 finish(report_without_tests(assignment, sub, f"the Dask task failed: {type(exc).__name__}: {exc}"))
                 continue
             batch.confinement = answer.get("confinement") or batch.confinement
-            finish(report_from_answer(assignment, sub, answer["answer"]))
+            finish(report_from_answer(assignment, sub, answer["answer"])[0])
     finally:
         client.close()
         if cluster is not None:

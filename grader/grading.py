@@ -10,6 +10,7 @@ changes a report after it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from grader.assignment import Assignment
@@ -20,6 +21,7 @@ from grader.report.model import StudentReport
 from grader.scoring import score_questions
 
 if TYPE_CHECKING:   # intake (nbformat, the parsers) is imported by whoever prepares submissions
+    from grader.harness.shards import Shard
     from grader.intake import PreparedSubmission
 
 
@@ -29,14 +31,34 @@ def nothing_to_run(assignment: Assignment, prepared: PreparedSubmission) -> bool
 
 
 def grade_one(assignment: Assignment, prepared: PreparedSubmission, jail: Jail, options: Options,
-              select: str | None = None) -> StudentReport:
-    """`select`: a pytest -k expression, to run some tests only (`check` of some questions)."""
+              select: str | None = None, shard: Shard | None = None) -> StudentReport:
+    """`select`: a pytest -k expression, to run some tests only (`check` of some questions).
+    `shard`: other scorers grade the same submission; the report's questions that count are
+    those in `shard.mine` (`merge_shards` puts the parts together)."""
     from grader.harness.runner import run_tests   # pytest is only needed where tests run
 
     if nothing_to_run(assignment, prepared):
         return report_without_tests(assignment, prepared)
-    result = run_tests(assignment, prepared, jail, options.for_student(prepared.source.student_id), select=select)
+    result = run_tests(assignment, prepared, jail, options.for_student(prepared.source.student_id), select=select,
+                       shard=shard)
     return _report(assignment, prepared, result, None)
+
+
+def merge_shards(parts: list[tuple[StudentReport, list[str] | None]]) -> StudentReport:
+    """One report from those of the scorers that graded one submission together: each question
+    from the scorer that claimed it. `None` for claims: that scorer failed (its report is one
+    without tests, saying why); the questions no scorer finished come from it."""
+    first = parts[0][0]
+    fallback = next((report for report, claims in parts if claims is None), first)
+    owner = {qid: report for report, claims in parts for qid in (claims or [])}
+    errors: list[str] = []
+    timings: dict[str, float] = {}
+    for report, _claims in parts:
+        errors += [e for e in report.harness_errors if e not in errors]   # collection errors: said once
+        for stage, seconds in report.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+    questions = {qid: owner.get(qid, fallback).questions[qid] for qid in first.questions}
+    return replace(first, questions=questions, harness_errors=errors, timings=timings)
 
 
 def report_without_tests(assignment: Assignment, prepared: PreparedSubmission,

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Callable
 
 from grader.assignment import Assignment
 from grader.fingerprint import content_hash, kept_report
-from grader.grading import nothing_to_run, report_without_tests
+from grader.grading import merge_shards, nothing_to_run, report_without_tests
+from grader.harness.shards import Shard
 from grader.jail.session import Jail, preload_for_imports
 from grader.options import Options
 from grader.pool import ScorerPool
@@ -209,30 +210,76 @@ def batch_preload(assignment: Assignment, subs: list[intake.PreparedSubmission])
     return modules + [m for m in preload_for_imports(imported) if m not in modules]
 
 
-def scorer_job(assignment_root: Path, submission: dict, options: Options) -> str:
+def scorer_job(assignment_root: Path, submission: dict, options: Options, shard: Path | None = None) -> str:
     """The line a scorer reads (grader.scorer)."""
-    return json.dumps({"assignment": str(assignment_root), "submission": submission,
-                       "options": options.to_json()}) + "\n"
+    job = {"assignment": str(assignment_root), "submission": submission, "options": options.to_json()}
+    if shard is not None:
+        job["shard"] = str(shard)
+    return json.dumps(job) + "\n"
 
 
-def report_from_answer(assignment: Assignment, sub: intake.PreparedSubmission, line: str) -> StudentReport:
-    """A scorer's answer line -> the report (decoded as JSON, never unpickled)."""
+def report_from_answer(assignment: Assignment, sub: intake.PreparedSubmission,
+                       line: str) -> tuple[StudentReport, list[str] | None]:
+    """A scorer's answer line -> its report and the questions it claimed (None: it graded none,
+    its report says why). Decoded as JSON, never unpickled."""
     answer = json.loads(line)
     if "report" in answer:
-        return StudentReport.from_wire(answer["report"])
-    return report_without_tests(assignment, sub, str(answer.get("harness_error")))
+        claimed = answer.get("claimed")
+        return StudentReport.from_wire(answer["report"]), [str(q) for q in claimed] if isinstance(claimed, list) else None
+    return report_without_tests(assignment, sub, str(answer.get("harness_error"))), None
+
+
+@dataclass
+class _Grading:
+    """One submission being graded, by one scorer or several (grader.harness.shards): a scorer
+    with nothing queued joins one that no scorer has finished yet, and takes the questions still
+    free. The report is made once every scorer on it has answered."""
+
+    sub: intake.PreparedSubmission
+    shard: Path
+    slots: set[int] = field(default_factory=set)
+    parts: list[tuple[StudentReport, list[str] | None]] = field(default_factory=list)
+
+    @property
+    def joinable(self) -> bool:
+        # a scorer that has answered has walked every test: each question is taken
+        return not self.parts
 
 
 def _grade_all(assignment: Assignment, subs: list, options: Options, finish, batch: BatchResult,
                started: _Started) -> None:
     jail, pool = started.jail, started.pool
     jail.preload(batch_preload(assignment, subs))
-    pool.grow(min(options.workers, len(subs)))
+    # Scorers beyond one per submission share out a submission's questions.
+    pool.grow(min(options.workers, len(subs) * max(1, len(assignment.questions))))
     queue = list(subs)
     attempts: dict[str, int] = {}
-    busy: dict[int, tuple] = {}
+    grading: dict[str, _Grading] = {}
+    busy: dict[int, tuple[_Grading, float]] = {}
     selector = selectors.DefaultSelector()
     budget = student_budget(assignment, options)
+    shards = Path(tempfile.mkdtemp(prefix="grader-shards-"))
+
+    def stop(job: _Grading) -> None:
+        """Kill every scorer still on `job`."""
+        for slot in sorted(job.slots):
+            busy.pop(slot, None)
+            selector.unregister(pool.procs[slot].stdout)
+            pool.kill(slot)
+        job.slots.clear()
+        grading.pop(job.sub.source.student_id, None)
+
+    def next_job(slot: int) -> _Grading | None:
+        if queue:
+            sub = queue.pop(0)
+            sid = sub.source.student_id
+            folder = shards / f"{report_stem(sid)}-{attempts.get(sid, 0)}"
+            grading[sid] = _Grading(sub, folder)
+            Shard.create(folder)
+            return grading[sid]
+        joinable = [job for job in grading.values() if job.joinable and slot not in job.slots]
+        return min(joinable, key=lambda job: len(job.slots)) if joinable else None
+
     try:
         jail.wait_ready()
         batch.add_time("zygote", time.perf_counter() - started.launched)
@@ -242,38 +289,48 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish, bat
         options = dataclasses.replace(options, workers=pool.size)
         while queue or busy:
             for slot in range(pool.size):
-                if slot in busy or not queue:
+                if slot in busy:
                     continue
-                sub = queue.pop(0)
+                job = next_job(slot)
+                if job is None:
+                    continue
                 try:
                     proc = pool.proc(slot)
-                    proc.stdin.write(scorer_job(assignment.root, sub.to_json(), options))
+                    proc.stdin.write(scorer_job(assignment.root, job.sub.to_json(), options, job.shard))
                     proc.stdin.flush()
                 except (OSError, RuntimeError) as exc:
                     pool.kill(slot)
-                    _retry_or_fail(assignment, sub, attempts, queue, finish, f"scorer failed to start: {exc}")
+                    stop(job)
+                    _retry_or_fail(assignment, job.sub, attempts, queue, finish, f"scorer failed to start: {exc}")
                     continue
-                busy[slot] = (sub, time.monotonic() + budget)
+                job.slots.add(slot)
+                busy[slot] = (job, time.monotonic() + budget)
                 selector.register(proc.stdout, selectors.EVENT_READ, slot)
             for key, _ in selector.select(timeout=1.0):
                 slot = key.data
-                sub, _deadline = busy.pop(slot)
-                selector.unregister(key.fileobj)
+                if slot not in busy:
+                    continue   # stopped with another scorer of its submission in this round
+                job, _deadline = busy[slot]
                 line = key.fileobj.readline()
                 if not line:
-                    pool.kill(slot)
-                    _retry_or_fail(assignment, sub, attempts, queue, finish, SCORER_DIED)
+                    stop(job)
+                    _retry_or_fail(assignment, job.sub, attempts, queue, finish, SCORER_DIED)
                     continue
-                finish(report_from_answer(assignment, sub, line))
+                busy.pop(slot)
+                selector.unregister(key.fileobj)
+                job.slots.discard(slot)
+                job.parts.append(report_from_answer(assignment, job.sub, line))
+                if not job.slots:
+                    grading.pop(job.sub.source.student_id, None)
+                    finish(merge_shards(job.parts))
             now = time.monotonic()
-            for slot, (sub, deadline) in list(busy.items()):
-                if now > deadline:
-                    busy.pop(slot)
-                    selector.unregister(pool.procs[slot].stdout)
-                    pool.kill(slot)
-                    finish(report_without_tests(assignment, sub, overtime(budget)))
+            for slot, (job, deadline) in list(busy.items()):
+                if slot in busy and now > deadline:
+                    stop(job)
+                    finish(report_without_tests(assignment, job.sub, overtime(budget)))
     finally:
         selector.close()
+        shutil.rmtree(shards, ignore_errors=True)
 
 
 def _retry_or_fail(assignment: Assignment, sub: intake.PreparedSubmission, attempts: dict, queue: list,

@@ -9,8 +9,10 @@ write (grader.pool.ScorerTemplate is the other side).
 
 A scorer grades submission after submission (JSON lines; the pool's side is
 grader.pipeline._grade_all): the pool writes {"assignment": root, "submission": <PreparedSubmission
-JSON>, "options": <Options JSON>} on the job pipe; the scorer answers one line {"report":
-<StudentReport wire JSON>} or {"harness_error": "..."} on the answer pipe (whatever pytest or a
+JSON>, "options": <Options JSON>, "shard": <folder>} on the job pipe (the shard's folder: the
+questions are shared out with the other scorers grading the same submission,
+grader.harness.shards); the scorer answers one line {"report": <StudentReport wire JSON>,
+"claimed": [question ids it ran]} or {"harness_error": "..."} on the answer pipe (whatever pytest or a
 library prints goes to stderr and never mixes with the answers). Its first line, {"ready": true,
 "pid": n}, says it is there.
 """
@@ -48,6 +50,7 @@ def _serve(jobs: IO[str], answers: IO[str], jail, assignments: dict) -> None:
     """Grade job after job until `jobs` ends; never returns."""
     from grader import assignment as assignment_model
     from grader.grading import grade_one
+    from grader.harness.shards import Shard
     from grader.intake import PreparedSubmission
     from grader.options import Options
 
@@ -58,10 +61,18 @@ def _serve(jobs: IO[str], answers: IO[str], jail, assignments: dict) -> None:
             if job["assignment"] not in assignments:
                 assignments[job["assignment"]] = assignment_model.load(job["assignment"])
             started = time.perf_counter()
-            report = grade_one(assignments[job["assignment"]], PreparedSubmission.from_json(job["submission"]),
-                               jail, Options.from_json(job["options"]))
+            shard = Shard(job["shard"]) if job.get("shard") else None
+            try:
+                report = grade_one(assignments[job["assignment"]], PreparedSubmission.from_json(job["submission"]),
+                                   jail, Options.from_json(job["options"]), shard=shard)
+            finally:
+                if shard is not None:
+                    shard.close()
             report.timings["scorer"] = time.perf_counter() - started
-            answers.write(json.dumps({"report": report.to_wire()}) + "\n")
+            answer = {"report": report.to_wire()}
+            if shard is not None:
+                answer["claimed"] = list(shard.mine)
+            answers.write(json.dumps(answer) + "\n")
         except Exception as exc:  # ours: reported, never scored as the student's 0 silently
             answers.write(json.dumps({"harness_error": f"{type(exc).__name__}: {exc}",
                                       "traceback": traceback.format_exc()[-3000:]}) + "\n")

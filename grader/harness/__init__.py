@@ -7,4 +7,5 @@
     feedback.py          the policy: an exception that ended a test -> feedback, and whose fault
     hypothesis_notes.py  Hypothesis settings for grading, and the smallest failing input it found
     selection.py         which tests grade which question, read from the files (`check` of one question)
+    shards.py            several scorers on one submission: a question each, one time budget
 """

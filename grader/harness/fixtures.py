@@ -30,6 +30,7 @@ from grader.checks.outcomes import CURRENT_NOTES, CheckFailed, PartialCredit, Qu
 from grader.errors import HarnessError, StudentError, StudentTimeout, WorkerDied
 from grader.harness.feedback import NotGradable, explain, unwrap
 from grader.harness.hypothesis_notes import falsifying_example
+from grader.harness.shards import Shard
 from grader.harness.student import Student, nothing_to_grade
 from grader.harness.titles import split_title
 from grader.intake import PreparedSubmission
@@ -59,17 +60,29 @@ def load_reference(assignment: Assignment, module: str) -> Any:
 
 
 class PerStudent:
-    """Values computed once per submission (a training run several tests look at), errors included."""
+    """Values computed once per submission (a training run several tests look at), errors included.
+
+    The student's code that `compute` calls runs in a fresh worker of its own, seeded from `key`:
+    the value does not depend on which test asked first, nor on what that test did before (the
+    scorer that computes it may be any of those grading the submission, grader.harness.shards).
+    `compute` builds what it needs: a handle made earlier in the test is not in that worker."""
 
     CACHED_ERRORS = (CheckFailed, PartialCredit, StudentError, StudentTimeout, WorkerDied, NotGradable)
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         self._values: dict[Any, tuple[bool, Any]] = {}
+        self._seed = seed
+        self.session: Session | None = None   # the current test's, set by the `session` fixture
 
     def once(self, key: Any, compute: Callable[[], Any]) -> Any:
         if key not in self._values:
+            seed = int.from_bytes(hashlib.sha256(f"{self._seed}:once:{key!r}".encode()).digest()[:4], "big")
             try:
-                self._values[key] = (True, compute())
+                if self.session is None:
+                    self._values[key] = (True, compute())
+                else:
+                    with self.session.isolated(seed):
+                        self._values[key] = (True, compute())
             except self.CACHED_ERRORS as exc:
                 self._values[key] = (False, exc)
         ok, value = self._values[key]
@@ -82,8 +95,9 @@ class GraderPlugin:
     def __init__(self, assignment: Assignment, submission: PreparedSubmission, jail: Jail,
                  hidden_paths: tuple[str, ...] = (), grading: bool = True, seed: int = 0,
                  call_timeout: float | None = None, data: dict[str, str] | None = None,
-                 prefetch: bool = False) -> None:
+                 prefetch: bool = False, shard: Shard | None = None) -> None:
         self.spec = assignment
+        self.shard = shard    # with other scorers on the same submission: the questions are shared out
         self.prefetch = prefetch  # start the next test's worker while this one runs (a core to spare)
         self.prepared = submission
         self.jail = jail
@@ -94,8 +108,9 @@ class GraderPlugin:
         self.outcomes: dict[str, TestOutcome] = {}
         self.collection_errors: list[str] = []
         self.limits = assignment.limits.jail(call_timeout)
-        self.per_student_cache = PerStudent()
-        self.budget = Budget("submission", assignment.limits.submission_seconds)
+        self.per_student_cache = PerStudent(seed)
+        seconds = assignment.limits.submission_seconds
+        self.budget = shard.budget(seconds) if shard is not None else Budget("submission", seconds)
         self.notes: dict[str, list] = {}     # nodeid -> messages said whatever the test's result
         self.figures: dict[str, list] = {}   # nodeid -> figures recorded (`figure`), likewise
 
@@ -201,7 +216,9 @@ class GraderPlugin:
         if question.classes and "student" not in request.fixturenames:
             # a test that drives the student's classes through a driver only: the same gate
             Student(session, question, self.spec, self.prepared.fatal, self.prepared.classes).require()
+        self.per_student_cache.session = session
         yield session
+        self.per_student_cache.session = None
         session.close()
 
     @pytest.fixture
@@ -241,9 +258,29 @@ class GraderPlugin:
 
     # -- outcomes --------------------------------------------------------------------------------
 
+    def _claim_key(self, item: pytest.Item) -> str:
+        try:
+            return self.question_of(item).id
+        except HarnessError:
+            return f"item {item.nodeid}"   # reported as a harness error by whichever scorer runs it
+
+    @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_protocol")
+    def pytest_runtest_protocol_claimed_only(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+        if self.shard is None or self.shard.claim(self._claim_key(item)):
+            return None
+        # Another scorer grades this question: nothing is run or reported here. What the test run
+        # before kept for this one (its module's and class's fixtures) is torn down now if the next
+        # test does not need it, as pytest would after running it.
+        try:
+            item.session._setupstate.teardown_exact(nextitem)
+        except Exception:
+            pass   # a fixture's finaliser (the tests' code, not the student's): the run goes on
+        return True
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
-        if self.prefetch and nextitem is not None and self._needs_worker(nextitem):
+        if self.prefetch and nextitem is not None and self._needs_worker(nextitem) and \
+                (self.shard is None or not self.shard.taken_elsewhere(self._claim_key(nextitem))):
             self.jail.prefetch(self._job(nextitem))
         token = CURRENT_NOTES.set(self.notes.setdefault(item.nodeid, []))
         figures = CURRENT_FIGURES.set(self.figures.setdefault(item.nodeid, []))

@@ -18,6 +18,7 @@ import pytest
 from grader.assignment import Assignment
 from grader.harness.fixtures import GraderPlugin
 from grader.harness.hypothesis_notes import hypothesis_profile
+from grader.harness.shards import Shard
 from grader.intake import PreparedSubmission
 from grader.jail.session import Jail
 from grader.options import Options
@@ -112,11 +113,12 @@ def collect_ahead(assignment: Assignment, options: Options = Options()) -> None:
 
 
 def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail, options: Options = Options(),
-              select: str | None = None) -> RunResult:
+              select: str | None = None, shard: Shard | None = None) -> RunResult:
     """Run the public (and, unless `options.include_hidden` is off, hidden) tests on `submission`.
 
     With `options.seed`, Hypothesis draws other examples and workers get other seeds (a robustness
-    run); without, every run is the same run.
+    run); without, every run is the same run. With a `shard`, only the questions this process
+    claims run (other scorers grade the rest of the submission).
     """
     torch = sys.modules.get("torch")
     if torch is not None:
@@ -127,7 +129,7 @@ def run_tests(assignment: Assignment, submission: PreparedSubmission, jail: Jail
     support_path(assignment)
     plugin = GraderPlugin(assignment, submission, jail, hidden_paths(assignment), grading=options.include_hidden,
                           seed=options.seed or 0, call_timeout=options.call_timeout, data=options.data,
-                          prefetch=(os.cpu_count() or 1) > options.workers)
+                          prefetch=(os.cpu_count() or 1) > options.workers, shard=shard)
     args = _pytest_args(assignment, options.include_hidden)
     if select:
         args += ["-k", select]

@@ -15,6 +15,7 @@ Hypothesis does not wait for the limit again on every example it tries. A worker
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -26,8 +27,8 @@ import sys
 import tempfile
 import time
 import types
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Iterator
 
 from grader.errors import BudgetExhausted, HarnessError, StudentError, StudentTimeout, WorkerDied
 from grader.jail import protocol
@@ -377,6 +378,7 @@ class Session:
         self._worker: WorkerConnection | None = None
         self._sticky: BaseException | None = None
         self.workers_started = 0
+        self._loaded: list[dict] = []   # the `load` requests answered, in order (`isolated` replays them)
 
     def worker(self) -> WorkerConnection:
         if self._sticky is not None:
@@ -409,6 +411,8 @@ class Session:
         finally:
             if self.budget is not None and self._sticky is None:
                 self.budget.charge(time.monotonic() - started)
+        if op == "load" and fields not in self._loaded:
+            self._loaded.append(dict(fields))
         return protocol.decode(reply, make_handle=lambda info: RemoteObject(self, info))
 
     # -- what tests and drivers use ------------------------------------------------------------
@@ -447,6 +451,23 @@ class Session:
     def classes(self) -> dict:
         """The student's classes intake found: {canonical name: {"name", "module", "stub"}}."""
         return self.request("classes")
+
+    @contextlib.contextmanager
+    def isolated(self, seed: int) -> Iterator[None]:
+        """Requests made inside go to a fresh worker seeded with `seed`, closed at the end: what
+        they compute does not depend on what this session's worker did before. The modules the
+        session loaded are loaded there first, in the same order (the question's file is the
+        worker's default module)."""
+        own_worker, own_job = self._worker, self.job
+        self._worker, self.job = None, replace(own_job, seed=seed)
+        try:
+            for fields in list(self._loaded):
+                self.request("load", **fields)
+            yield
+        finally:
+            if self._worker is not None:
+                self._worker.kill()
+            self._worker, self.job = own_worker, own_job
 
     def close(self) -> None:
         if self._worker is not None:
