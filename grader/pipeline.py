@@ -12,6 +12,7 @@ submission retried once; the batch always goes on.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import selectors
 import shutil
@@ -237,13 +238,18 @@ class _Grading:
 
     sub: intake.PreparedSubmission
     shard: Path
+    alone: bool = False   # graded again by one scorer: its budget ran out with several
     slots: set[int] = field(default_factory=set)
     parts: list[tuple[StudentReport, list[str] | None]] = field(default_factory=list)
 
     @property
     def joinable(self) -> bool:
         # a scorer that has answered has walked every test: each question is taken
-        return not self.parts
+        return not self.parts and not self.alone
+
+    def spent_all_together(self, seconds: float) -> bool:
+        """Several scorers spent the whole budget: one alone would have stopped sooner."""
+        return len(self.parts) > 1 and Shard(self.shard).spent() >= seconds
 
 
 def _grade_all(assignment: Assignment, subs: list, options: Options, finish, batch: BatchResult,
@@ -259,6 +265,8 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish, bat
     selector = selectors.DefaultSelector()
     budget = student_budget(assignment, options)
     shards = Path(tempfile.mkdtemp(prefix="grader-shards-"))
+    folders = itertools.count()
+    alone: set[str] = set()
 
     def stop(job: _Grading) -> None:
         """Kill every scorer still on `job`."""
@@ -273,8 +281,8 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish, bat
         if queue:
             sub = queue.pop(0)
             sid = sub.source.student_id
-            folder = shards / f"{report_stem(sid)}-{attempts.get(sid, 0)}"
-            grading[sid] = _Grading(sub, folder)
+            folder = shards / f"{report_stem(sid)}-{next(folders)}"
+            grading[sid] = _Grading(sub, folder, alone=sid in alone)
             Shard.create(folder)
             return grading[sid]
         joinable = [job for job in grading.values() if job.joinable and slot not in job.slots]
@@ -300,6 +308,8 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish, bat
                     proc.stdin.flush()
                 except (OSError, RuntimeError) as exc:
                     pool.kill(slot)
+                    if job.slots:
+                        continue   # joining one being graded: its scorers go on without this one
                     stop(job)
                     _retry_or_fail(assignment, job.sub, attempts, queue, finish, f"scorer failed to start: {exc}")
                     continue
@@ -321,8 +331,13 @@ def _grade_all(assignment: Assignment, subs: list, options: Options, finish, bat
                 job.slots.discard(slot)
                 job.parts.append(report_from_answer(assignment, job.sub, line))
                 if not job.slots:
-                    grading.pop(job.sub.source.student_id, None)
-                    finish(merge_shards(job.parts))
+                    sid = job.sub.source.student_id
+                    grading.pop(sid, None)
+                    if job.spent_all_together(assignment.limits.submission_seconds):
+                        alone.add(sid)
+                        queue.insert(0, job.sub)
+                    else:
+                        finish(merge_shards(job.parts))
             now = time.monotonic()
             for slot, (job, deadline) in list(busy.items()):
                 if slot in busy and now > deadline:

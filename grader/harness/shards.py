@@ -4,13 +4,17 @@
     shard = Shard(folder)            # each scorer grading it (the folder comes in its job)
     shard.claim("forward")           # True in exactly one scorer: that one runs the question
     shard.budget(seconds)            # the submission's budget, charged by every scorer
+    shard.spent()                    # the seconds they spent in all (the batch, at the end)
 
 Every scorer walks the same tests in the same order and runs those of the questions it claims
 first, so a question never runs twice and a free core takes the next question as soon as it is
 free. A question's score depends on its own tests only (grader.scoring), and a test's worker and
 examples depend on its own node id only (fixtures._job, Hypothesis's derandomisation): a report
-is the same whichever scorer ran which question. The folder lives in the batch's own temporary
-folder, never in a jail.
+is the same whichever scorer ran which question. The budget is the exception: scorers side by
+side spend it side by side, where one scorer alone would have stopped the last questions; so a
+submission whose scorers spent all of it together is graded again by one scorer
+(pipeline._grade_all), and the report is the one it gets alone. The folder lives in the batch's
+own temporary folder, never in a jail.
 """
 
 from __future__ import annotations
@@ -65,6 +69,9 @@ class Shard:
         if self._budget_fd is None:
             self._budget_fd = os.open(self.folder / "spent", os.O_RDWR | os.O_CLOEXEC)
         return SharedBudget("submission", seconds, self._budget_fd)
+
+    def spent(self) -> float:
+        return _SPENT.unpack((self.folder / "spent").read_bytes()[:_SPENT.size])[0]
 
     def close(self) -> None:
         if self._budget_fd is not None:

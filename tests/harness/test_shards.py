@@ -198,3 +198,35 @@ def test_a_batch_shares_a_lone_submission_between_its_scorers(tmp_path, monkeypa
             report.pop("content_hash")
         assert reports[0] == reports[1]
     assert not shared.harness_errors and alone.reports[0].score != alone.reports[1].score
+
+
+SLOW = "import time\n\n\ndef spend(seconds):\n    time.sleep(seconds)\n    return seconds\n"
+
+
+def test_a_budget_spent_side_by_side_is_spent_again_by_one_scorer(tmp_path, monkeypatch):
+    """Each question sleeps 2 s of a 3.5 s budget: alone, the second question runs out of it. Two
+    scorers side by side would both finish; the submission is graded again by one scorer."""
+    assignment = assignment_model.load(PROJECT / "tests" / "fixtures" / "assignments" / "shared_budget")
+    (tmp_path / "subs" / "slow").mkdir(parents=True)
+    (tmp_path / "subs" / "slow" / "spend.py").write_text(SLOW)
+    alone = pipeline.run_batch(assignment, tmp_path / "subs", tmp_path / "alone", Options(workers=1, class_report=False))
+    assert [q.score for q in alone.reports[0].questions.values()] == [1.0, 0.0]
+
+    merged_parts = []
+    original = pipeline.merge_shards
+    monkeypatch.setattr(pipeline, "merge_shards", lambda parts: merged_parts.append(parts) or original(parts))
+    shared = pipeline.run_batch(assignment, tmp_path / "subs", tmp_path / "shared", Options(workers=2, class_report=False))
+    assert [len(parts) for parts in merged_parts] == [1]   # the side-by-side grading was not kept
+    assert _comparable(shared.reports[0]) == _comparable(alone.reports[0])
+
+
+@pytest.mark.parametrize("mode, error", [("die", "scorer process died"), ("slow", "longer than 4 s")])
+def test_a_fault_on_a_shared_submission_stops_all_its_scorers(tmp_path, mode, error):
+    faults = PROJECT / "tests" / "fixtures" / "assignments" / "pool_faults"
+    (tmp_path / "subs" / "bob").mkdir(parents=True)
+    (tmp_path / "subs" / "bob" / "mode.py").write_text(f'MODE = "{mode}"\n')
+    batch = pipeline.run_batch(assignment_model.load(faults), tmp_path / "subs", tmp_path / "out",
+                               Options(workers=2, student_timeout=4, class_report=False))
+    [report] = batch.reports
+    assert report.score == 0 and any(error in e for e in report.harness_errors)
+    assert batch.seconds < 30
