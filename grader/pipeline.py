@@ -3,8 +3,9 @@
     run_batch(assignment, submissions_path, out_dir, options)
 
 Each submission is prepared (intake, in this process: parsing only, never executing), then graded
-by a pool of scorer processes that share one zygote; the reports are written as results arrive,
-and the gradebook is rebuilt from the reports on disk at the end. A submission that cannot be
+by a pool of scorer processes that share one zygote (a scorer with no submission left to start
+takes questions of one still being graded: grader.harness.shards); the reports are written as
+results arrive, and the gradebook is rebuilt from the reports on disk at the end. A submission that cannot be
 prepared gets a report with its reason and zeros; a scorer that dies is replaced and the
 submission retried once; the batch always goes on.
 """
