@@ -59,6 +59,11 @@ def load_reference(assignment: Assignment, module: str) -> Any:
     return reference
 
 
+def derived_seed(seed: int, name: str) -> int:
+    """A worker's seed: the same for the same name (a test's node id, a per-student key) and run."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{name}".encode()).digest()[:4], "big")
+
+
 class PerStudent:
     """Values computed once per submission (a training run several tests look at), errors included.
 
@@ -76,7 +81,7 @@ class PerStudent:
 
     def once(self, key: Any, compute: Callable[[], Any]) -> Any:
         if key not in self._values:
-            seed = int.from_bytes(hashlib.sha256(f"{self._seed}:once:{key!r}".encode()).digest()[:4], "big")
+            seed = derived_seed(self._seed, f"once:{key!r}")
             try:
                 if self.session is None:
                     self._values[key] = (True, compute())
@@ -190,9 +195,8 @@ class GraderPlugin:
 
     def _job(self, item: pytest.Item) -> JobSpec:
         """The worker a test gets: the same for the same test of the same submission."""
-        seed = int.from_bytes(hashlib.sha256(f"{self.seed}:{item.nodeid}".encode()).digest()[:4], "big")
         return JobSpec(submission_dir=str(self.prepared.dir), limits=self.limits,
-                       hidden_paths=self.hidden_paths, seed=seed)
+                       hidden_paths=self.hidden_paths, seed=derived_seed(self.seed, item.nodeid))
 
     def _needs_worker(self, item: pytest.Item) -> bool:
         """Whether the test will start a worker: it uses one, and its question's files are here."""

@@ -71,7 +71,11 @@ class Shard:
         return SharedBudget("submission", seconds, self._budget_fd)
 
     def spent(self) -> float:
-        return _SPENT.unpack((self.folder / "spent").read_bytes()[:_SPENT.size])[0]
+        fd = os.open(self.folder / "spent", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return _read_spent(fd)
+        finally:
+            os.close(fd)
 
     def close(self) -> None:
         if self._budget_fd is not None:
@@ -88,11 +92,7 @@ class SharedBudget(Budget):
 
     @property
     def spent(self) -> float:
-        fcntl.flock(self._fd, fcntl.LOCK_SH)
-        try:
-            return _SPENT.unpack(os.pread(self._fd, _SPENT.size, 0))[0]
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return _read_spent(self._fd)
 
     def charge(self, seconds: float) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
@@ -101,3 +101,11 @@ class SharedBudget(Budget):
             os.pwrite(self._fd, _SPENT.pack(spent + seconds), 0)
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+def _read_spent(fd: int) -> float:
+    fcntl.flock(fd, fcntl.LOCK_SH)   # never half of a charge being written
+    try:
+        return _SPENT.unpack(os.pread(fd, _SPENT.size, 0))[0]
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
