@@ -85,7 +85,7 @@ class _WorkerGrader:
         from grader.pipeline import ScorerPool
 
         self.preload = list(preload)
-        self.jail = Jail.launch(preload=self.preload)
+        self.jail = Jail.launch(preload=self.preload, beside=True)
         self.pool = ScorerPool(self.jail, 1, Path(assignment_root), options)
         self.jail.wait_ready()
         self.confinement = self.jail.probe()

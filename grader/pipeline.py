@@ -78,9 +78,9 @@ def write_report(report: StudentReport, out_dir: Path, lang: str) -> dict:
 
 @dataclass
 class _Started:
-    """The zygote and the scorers' template, started before intake: each imports torch (about a
-    second, side by side on two cores) while this process imports the parsers and reads the
-    submissions."""
+    """The zygote and the scorers' template, started before intake: the zygote imports torch and
+    forks the template, which imports pytest and the tests, while this process imports the
+    parsers and reads the submissions."""
 
     jail: Jail
     pool: ScorerPool
@@ -90,7 +90,8 @@ class _Started:
     @classmethod
     def now(cls, assignment: Assignment, options: Options) -> "_Started":
         launched = time.perf_counter()
-        jail = Jail.launch(preload=None)   # what the submissions need is said once they are read
+        # what the submissions need is said once they are read; the template shares torch's import
+        jail = Jail.launch(preload=None, beside=True)
         return cls(jail, ScorerPool(jail, 1, assignment.root, options), launched)
 
     def close(self, batch: BatchResult) -> None:

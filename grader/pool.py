@@ -1,5 +1,6 @@
 """The scorer processes of a batch: one template that imports pytest, Hypothesis and the
-assignment's tests (torch) once, and scorers forked from it, which share its memory copy on write.
+assignment's tests once (torch: the zygote's import, where the jail offers its `beside`), and
+scorers forked from it, which share its memory copy on write.
 
     pool = ScorerPool(jail, size, assignment_root, options)   # the template starts importing
     proc = pool.proc(slot)      # a scorer, ready: proc.stdin (jobs), proc.stdout (answers)
@@ -22,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from grader.jail.beside import Beside
 from grader.jail.session import Jail
 from grader.options import Options
 
@@ -78,16 +80,24 @@ class ForkedScorer:
 
 
 class ScorerTemplate:
-    """The process scorers are forked from (`python -m grader.scorer --template`)."""
+    """The process scorers are forked from (`grader.scorer --template`): the one the zygote forks
+    once it has imported torch (`beside`, so that torch is imported once, not twice side by side),
+    or an interpreter of its own (`python -m grader.scorer`)."""
 
-    def __init__(self, socket_dir: str, ahead: list[str]) -> None:
+    def __init__(self, socket_dir: str, ahead: list[str], beside: Beside | None = None) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ, OMP_NUM_THREADS="1")   # no OpenMP pool: forking stays safe
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.scorer", "--template", str(theirs.fileno()), socket_dir, *ahead],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=[theirs.fileno()], env=env)
+        argv = ["--template", str(theirs.fileno()), socket_dir, *ahead]
+        self.process: subprocess.Popen | Beside
+        if beside is not None:
+            beside.run("grader.scorer", argv, env, os.getcwd(), pass_fds=[theirs.fileno()])
+            self.process = beside
+        else:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "grader.scorer", *argv],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=[theirs.fileno()], env=env)
         theirs.close()
         self.control = ours
 
@@ -129,7 +139,7 @@ class ScorerPool:
         self.size = size
         # the assignment whose tests the template imports, under the batch's options
         self.ahead = [str(assignment_root), json.dumps((options or Options()).to_json())] if assignment_root else []
-        self.template = ScorerTemplate(jail.socket_dir, self.ahead)
+        self.template = ScorerTemplate(jail.socket_dir, self.ahead, jail.take_beside())
         self.launched = [time.perf_counter()] * size
         self.procs: list[ForkedScorer | None] = [self.template.fork() for _ in range(size)]
         self.ready = [False] * size

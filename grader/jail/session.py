@@ -32,6 +32,7 @@ from typing import Any, Iterator
 
 from grader.errors import BudgetExhausted, HarnessError, StudentError, StudentTimeout, WorkerDied
 from grader.jail import protocol
+from grader.jail.beside import Beside
 from grader.jail.protocol import HandleInfo
 from grader.jail.sandbox import Limits
 from grader.jail.zygote import LATER, SOCKET_NAME
@@ -72,6 +73,7 @@ class Jail:
         self.spawn_seconds = 0.0  # spent starting workers, until each said hello (for the benchmark)
         self._prefetched: dict[JobSpec, WorkerConnection] = {}
         self._preload_pending = False   # launched with preload=None, and told nothing yet
+        self._beside: Beside | None = None
 
     @classmethod
     def start(cls, preload: list[str] = (), timeout: float = 120.0) -> "Jail":
@@ -80,11 +82,12 @@ class Jail:
         return jail
 
     @classmethod
-    def launch(cls, preload: list[str] | None = ()) -> "Jail":
+    def launch(cls, preload: list[str] | None = (), beside: bool = False) -> "Jail":
         """Start the zygote and return at once: the caller starts its scorers while the zygote
-        imports torch (each takes about a torch import; on two cores they overlap). With
-        `preload=None` the zygote is started before the submissions are read: it imports numpy and
-        torch, then waits for `preload(...)` to say what else the submissions need."""
+        imports torch. With `preload=None` the zygote is started before the submissions are read:
+        it imports numpy and torch, then waits for `preload(...)` to say what else the submissions
+        need. With `beside`, the zygote forks one process of the grader's once torch is imported
+        (`take_beside`): the scorers' template, which then imports no torch of its own."""
         socket_dir = tempfile.mkdtemp(prefix="grader-jail-")
         os.chmod(socket_dir, 0o700)
         # The zygote's environment is built from nothing, never copied from ours: its environment
@@ -101,15 +104,28 @@ class Jail:
             "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
             "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
         }
+        argv = [sys.executable, "-m", "grader.jail.zygote", socket_dir,
+                LATER if preload is None else json.dumps(list(preload))]
+        ours = theirs = None
+        if beside:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            argv.append(str(theirs.fileno()))
         process = subprocess.Popen(
-            [sys.executable, "-m", "grader.jail.zygote", socket_dir,
-             LATER if preload is None else json.dumps(list(preload))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=socket_dir, env=env,
-            start_new_session=True,
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=socket_dir, env=env,
+            start_new_session=True, pass_fds=[theirs.fileno()] if theirs else (),
         )
+        if theirs is not None:
+            theirs.close()
         jail = cls(process, socket_dir)
         jail._preload_pending = preload is None
+        jail._beside = Beside(ours) if ours is not None else None
         return jail
+
+    def take_beside(self) -> Beside | None:
+        """The process the zygote forks once it has imported torch (`launch(beside=True)`), to run
+        once (`Beside.run`); None when there is none, or it was taken."""
+        beside, self._beside = self._beside, None
+        return beside
 
     def preload(self, modules: list[str]) -> None:
         """What the zygote of `launch(preload=None)` imports beyond numpy and torch (once)."""
@@ -223,6 +239,9 @@ class Jail:
 
     def close(self) -> None:
         self.discard_prefetched()
+        if self._beside is not None:   # never taken: it ends as it is born
+            self._beside.kill()
+            self._beside = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None

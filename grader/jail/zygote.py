@@ -1,6 +1,8 @@
 """The zygote: one process that imports torch once and forks a fresh worker per request.
 
-Started by the grader as `python -m grader.jail.zygote SOCKET_DIR`. Scorers connect to
+Started by the grader as `python -m grader.jail.zygote SOCKET_DIR PRELOAD [BESIDE_FD]`. With
+BESIDE_FD, one trusted program of the grader's is forked as soon as torch is imported, to share
+that import (grader.jail.beside). Scorers connect to
 `SOCKET_DIR/zygote.sock` and send a spawn request with one end of a socketpair attached
 (SCM_RIGHTS); the answer is the worker's pid and, where Linux offers it, a pidfd the scorer kills
 it with.
@@ -33,7 +35,7 @@ import tempfile
 import time
 import traceback
 
-from grader.jail import protocol, sandbox
+from grader.jail import beside, protocol, sandbox
 
 SOCKET_NAME = "zygote.sock"
 
@@ -345,10 +347,14 @@ def main(argv: list[str]) -> int:
     cache_dir = os.path.join(socket_dir, "cache")
     os.makedirs(jobs_root, mode=0o700, exist_ok=True)
     os.makedirs(cache_dir, mode=0o755, exist_ok=True)
+    preload(["numpy", "torch"], cache_dir)
+    if len(argv) > 2:
+        # before anything of a jail's: what is forked here is the grader's, not a worker
+        beside.fork_from_zygote(int(argv[2]))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     sandbox.zygote_setup()
     # The worker's own code, imported here so that no worker reads it from disk.
-    preload(["numpy", "torch", "grader.jail.worker"], cache_dir)   # pyplot where a file imports it
+    preload(["grader.jail.worker"], cache_dir)   # pyplot where a file imports it
     preload_modules = _preload_list(argv[1] if len(argv) > 1 else None)
     if preload_modules is None:
         os._exit(0)

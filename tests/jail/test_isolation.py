@@ -24,6 +24,7 @@ from grader.errors import StudentError
 from grader.jail import sandbox
 from grader.jail.sandbox import Limits
 from grader.jail.session import Jail, JobSpec, Session
+from grader.pool import ScorerPool
 
 PROJECT = Path(__file__).resolve().parents[2]
 LINUX = sys.platform.startswith("linux")
@@ -334,12 +335,19 @@ def test_proc_environ_holds_only_the_zygotes_minimal_environment(hostile):
 
 @pytest.fixture(scope="module")
 def canary_jail():
-    """A zygote started while the grader's environment holds a secret."""
+    """A zygote started while the grader's environment holds a secret, with the scorers' template
+    it forks given that environment (grader.jail.beside)."""
     secret = f"canary-{uuid.uuid4().hex}"
     os.environ["GRADER_TEST_SECRET_TOKEN"] = secret
     try:
-        with Jail.start() as running:
-            yield running, secret
+        with Jail.launch(preload=[], beside=True) as running:
+            pool = ScorerPool(running, 1)
+            try:
+                pool.proc(0)   # the template is born, and holds the secret
+                running.wait_ready()
+                yield running, secret
+            finally:
+                pool.close()
     finally:
         os.environ.pop("GRADER_TEST_SECRET_TOKEN", None)
 
