@@ -53,6 +53,11 @@ def _become(fd: int) -> None:
     try:
         os.setsid()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # the zygote's pipes to the grader are not ours to hold: its end must be seen when it ends
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for std in (0, 1, 2):
+            os.dup2(devnull, std)
+        os.close(devnull)
         sock = socket.socket(fileno=fd)
         sock.sendall(_PID.pack(os.getpid()))   # fails when the grader has gone: we end at once
         header, fds, _flags, _addr = socket.recv_fds(sock, _LENGTH.size, MAX_FDS)
@@ -86,13 +91,9 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
 
 
 def _take_fds(received: list[int], targets: list[int], sock: socket.socket) -> socket.socket:
-    """Standard streams on /dev/null, the received fds at the numbers the grader gave them (as
-    Popen's pass_fds), nothing else of the zygote's open; returns the socket, moved out of the
-    targets' way (its number in the zygote is the grader's, and may be one of them)."""
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for std in (0, 1, 2):
-        os.dup2(devnull, std)
-    os.close(devnull)
+    """The received fds at the numbers the grader gave them (as Popen's pass_fds), nothing else of
+    the zygote's open; returns the socket, moved out of the targets' way (its number in the zygote
+    is the grader's, and may be one of them)."""
     above = max([*targets, *received, sock.fileno(), 2]) + 1
     moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, above) for fd in received]
     kept = fcntl.fcntl(sock.fileno(), fcntl.F_DUPFD_CLOEXEC, above)

@@ -8,8 +8,11 @@ import signal
 import socket
 from pathlib import Path
 
+import pytest
+
 from grader import assignment as assignment_model
 from grader import pipeline
+from grader.errors import HarnessError
 from grader.jail.session import Jail
 from grader.options import Options
 from grader.pool import ScorerPool
@@ -80,4 +83,21 @@ def test_the_templates_socket_may_have_the_number_the_zygote_was_given():
         finally:
             pool.close()
     finally:
+        jail.close()
+
+
+@pytest.mark.timeout(60)   # the regression this catches hangs in wait_ready
+def test_a_zygote_that_dies_is_seen_to_die_while_its_template_waits_to_be_told():
+    """The forked process holds none of the zygote's pipes to the grader: the grader reads the
+    end of the zygote's output when the zygote dies, not when the template ends."""
+    jail = Jail.launch(preload=None, beside=True)
+    beside = jail.take_beside()
+    try:
+        assert beside.pid   # born, and waiting for what to run
+        jail.process.kill()
+        with pytest.raises(HarnessError, match="did not start"):
+            jail.wait_ready(timeout=30)
+        assert beside.poll() is None   # still there: only the zygote's end was seen
+    finally:
+        beside.kill()
         jail.close()
