@@ -33,6 +33,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_tree import grader_processes  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 ANCHORS = ROOT / "benchmarks" / "anchors"
 SUBMISSION = ROOT / "submissions" / "tp_nn" / "alice_correct" / "tp_nn.py"
@@ -79,23 +82,11 @@ def _pss(pid: int) -> int:
 
 
 def tree_memory(root: int) -> tuple[int, int]:
-    """(RSS, PSS) bytes of all descendants of `root` (not `root` itself): /proc/*/stat's ppid links.
-    Summed RSS counts a page shared between forked processes once per process; PSS once in all."""
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])  # after "pid (comm) state"
-        children.setdefault(ppid, []).append(int(name))
-    rss, pss, todo = 0, 0, list(children.get(root, ()))
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, ()))
+    """(RSS, PSS) bytes of all descendants of `root` (not `root` itself), with the processes a
+    grader's zygote forks outside that tree (benchmarks/process_tree.py). Summed RSS counts a page
+    shared between forked processes once per process; PSS once in all."""
+    rss, pss = 0, 0
+    for pid in grader_processes(root, include_root=False):
         try:
             with open(f"/proc/{pid}/statm", "rb") as f:
                 rss += int(f.read().split()[1]) * PAGE

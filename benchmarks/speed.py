@@ -30,6 +30,9 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_tree import grader_processes  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 ALICE = ROOT / "submissions" / "tp_nn" / "alice_correct"
@@ -43,26 +46,6 @@ def wall(command: list[str], env: dict | None = None) -> float:
 
 def median_wall(command: list[str], runs: int) -> float:
     return statistics.median(wall(command) for _ in range(runs))
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                found += [int(c) for c in handle.read().split()]
-    except OSError:
-        pass
-    return found
-
-
-def _tree(pid: int) -> list[int]:
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo += _children(current)
-    return tree
 
 
 def _memory_kb(pid: int) -> tuple[int, int]:
@@ -89,7 +72,7 @@ def run_with_peak_memory(command: list[str]) -> tuple[float, float, float]:
     def sample() -> None:
         while proc.poll() is None:
             totals = [0, 0]
-            for pid in _tree(proc.pid):
+            for pid in grader_processes(proc.pid):
                 pss, rss = _memory_kb(pid)
                 totals[0] += pss
                 totals[1] += rss
