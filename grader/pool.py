@@ -131,7 +131,7 @@ class ScorerTemplate:
 
 class ScorerPool:
     """N scorers; each grades one submission at a time, and is used only once it says it is ready:
-    the template imports while the zygote imports torch, side by side."""
+    the template imports pytest and the tests while the zygote sets up the jail."""
 
     def __init__(self, jail: Jail, size: int, assignment_root: Path | None = None,
                  options: Options | None = None) -> None:

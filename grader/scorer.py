@@ -2,8 +2,9 @@
 
     python -m grader.scorer --template CONTROL_FD SOCKET_DIR [ASSIGNMENT_ROOT [OPTIONS_JSON]]
 
-The template imports pytest, Hypothesis, and the assignment's tests with what they import (torch),
-once, and grades nothing: each message on the socket CONTROL_FD, with two file descriptors
+(or `main` of this module, in the process the zygote forks once torch is imported:
+grader.jail.beside). The template imports pytest, Hypothesis, and the assignment's tests with what
+they import, once, and grades nothing: each message on the socket CONTROL_FD, with two file descriptors
 attached (the new scorer's job and answer pipes), forks a scorer that shares its memory, copy on
 write (grader.pool.ScorerTemplate is the other side).
 
