@@ -26,6 +26,8 @@ import struct
 import subprocess
 import sys
 
+from grader.jail.protocol import recv_exactly
+
 _PID = struct.Struct("!q")
 _LENGTH = struct.Struct("!I")
 MAX_FDS = 16
@@ -63,7 +65,7 @@ def _become(fd: int) -> None:
         header, fds, _flags, _addr = socket.recv_fds(sock, _LENGTH.size, MAX_FDS)
         if len(header) < _LENGTH.size:
             os._exit(0)   # told nothing: the grader did not need us
-        spec = json.loads(_recv_exactly(sock, _LENGTH.unpack(header)[0]))
+        spec = json.loads(recv_exactly(sock, _LENGTH.unpack(header)[0]))
         _take_fds(fds, [int(target) for target in spec["fds"]], sock).close()
         os.chdir(spec["cwd"])
         os.environ.clear()
@@ -77,17 +79,6 @@ def _become(fd: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
-
-
-def _recv_exactly(sock: socket.socket, size: int) -> bytes:
-    chunks, left = [], size
-    while left:
-        chunk = sock.recv(min(left, 1 << 16))
-        if not chunk:
-            raise EOFError("the grader went away")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 def _take_fds(received: list[int], targets: list[int], sock: socket.socket) -> socket.socket:
