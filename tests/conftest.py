@@ -30,3 +30,28 @@ def make_submission(tmp_path):
         return folder
 
     return make
+
+
+# `make test` runs the suite in two processes (pytest-xdist). A module's tests go to one process,
+# so that a module-scoped fixture (a graded batch, a notebook kernel) is built once; the tests of
+# these modules are long and independent, each a unit of its own, so that two run side by side.
+INDEPENDENT_MODULES = ("tests/test_validate.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return nodeid if module in INDEPENDENT_MODULES else module
+
+    config.option.loadscopereorder = False   # hand units out in collection order: slow ones first
+    return ByModule(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests marked `slow` (validations, batches graded end to end) first: under xdist they are
+    handed out first, and the short ones fill both processes at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -17,6 +17,7 @@ from grader.options import Options
 from grader.pipeline import run_batch
 
 PROJECT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow   # a batch graded end to end: handed out first under xdist
 ASSIGNMENT = PROJECT / "assignments" / "intro_pytorch"
 EXAMPLES = PROJECT / "submissions" / "intro_pytorch"
 FULL = {"tensors": 2, "broadcasting": 3, "graph_linear": 2, "hinge": 2, "spiral_vectorized": 2,

@@ -10,6 +10,7 @@ from grader.validate import load_mutants, validate
 ASSIGNMENTS = sorted(p.parent for p in (Path(__file__).resolve().parent.parent / "assignments").glob("*/assignment.toml"))
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("root", ASSIGNMENTS, ids=lambda p: p.name)
 def test_assignment_validates(root, capsys):
