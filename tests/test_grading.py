@@ -21,8 +21,9 @@ from grader import assignment as assignment_model
 from grader.options import Options
 from grader.pipeline import run_batch
 
-PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow   # a batch graded end to end: handed out first under xdist
+
+PROJECT = Path(__file__).resolve().parent.parent
 TP_NN = PROJECT / "assignments" / "tp_nn"
 EXAMPLES = PROJECT / "submissions" / "tp_nn"
 FULL = {"init_params": 2, "forward": 4, "loss_accuracy": 3, "backward": 5, "sgd": 2, "train_circles": 4,

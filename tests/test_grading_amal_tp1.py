@@ -16,8 +16,9 @@ import pytest
 from grader import assignment as assignment_model
 from grader.pipeline import Options, run_batch
 
-PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow   # a batch graded end to end: handed out first under xdist
+
+PROJECT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = PROJECT / "assignments" / "amal_tp1"
 EXAMPLES = PROJECT / "submissions" / "amal_tp1"
 FULL = {"mse": 4, "linear": 4, "gradcheck": 2, "descente": 3, "boston": 4}

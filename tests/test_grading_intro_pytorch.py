@@ -16,8 +16,9 @@ from grader import assignment as assignment_model
 from grader.options import Options
 from grader.pipeline import run_batch
 
-PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow   # a batch graded end to end: handed out first under xdist
+
+PROJECT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = PROJECT / "assignments" / "intro_pytorch"
 EXAMPLES = PROJECT / "submissions" / "intro_pytorch"
 FULL = {"tensors": 2, "broadcasting": 3, "graph_linear": 2, "hinge": 2, "spiral_vectorized": 2,

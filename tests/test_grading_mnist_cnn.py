@@ -20,8 +20,9 @@ import pytest
 from grader import assignment as assignment_model
 from grader.pipeline import Options, run_batch
 
-PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow   # a batch graded end to end: handed out first under xdist
+
+PROJECT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = PROJECT / "assignments" / "mnist_cnn"
 EXAMPLES = PROJECT / "submissions" / "mnist_cnn"
 sys.path.insert(0, str(ASSIGNMENT / "support"))

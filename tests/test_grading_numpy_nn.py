@@ -20,8 +20,9 @@ from grader import assignment as assignment_model
 from grader.options import Options
 from grader.pipeline import run_batch
 
-PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow   # a batch graded end to end: handed out first under xdist
+
+PROJECT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = PROJECT / "assignments" / "numpy_nn"
 EXAMPLES = PROJECT / "submissions" / "numpy_nn"
 FULL = {"linear": 3, "nonlinear": 2, "sequential": 4, "multiclass": 4, "autoencoder": 3, "conv1d": 4}

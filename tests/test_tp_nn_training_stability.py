@@ -27,8 +27,9 @@ from grader.harness.fixtures import load_reference
 from grader.harness.runner import support_path
 from grader.harness.runner import hidden_paths
 
+pytestmark = pytest.mark.slow   # tp_nn's training under several seeds: handed out first under xdist
+
 PROJECT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow   # a batch graded end to end: handed out first under xdist
 TP_NN = PROJECT / "assignments" / "tp_nn"
 # 20 seeds in `make robustness`; the suite (`make test`) tries 5 of them, to stay within its time.
 RUNS = int(os.environ.get("GRADER_STABILITY_RUNS", "5"))
