@@ -38,14 +38,20 @@ def make_submission(tmp_path):
 INDEPENDENT_MODULES = ("tests/test_validate.py",)
 
 
+def unit_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its module, or the test itself in INDEPENDENT_MODULES
+    (benchmarks/suite_timeline.py reports the suite's time by these units)."""
+    module = nodeid.split("::", 1)[0]
+    return nodeid if module in INDEPENDENT_MODULES else module
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class ByModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return nodeid if module in INDEPENDENT_MODULES else module
+            return unit_of(nodeid)
 
     config.option.loadscopereorder = False   # hand units out in collection order: slow ones first
     return ByModule(config, log)
