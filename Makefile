@@ -13,14 +13,17 @@ LANG_FEEDBACK ?= fr
 
 install: $(STAMP)
 
-# torch by pip (it honours the machine's pip configuration, which may point at a local CPU wheel);
-# the rest by uv, which installs it in a third of pip's time (measured: 21 s against 66 s), or by
+# pip fetches torch's wheel (it honours the machine's pip configuration, which may point at a local
+# CPU build); uv installs it with the rest in half of pip's time (measured: 40 s against 104 s), or
 # pip where uv cannot be had.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet torch==2.13.0 $(TORCH_PIP_ARGS)
-	{ $(PY) -m pip install --quiet uv && $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -e ".[test]"; } \
-	  || $(PY) -m pip install --quiet -e ".[test]"
+	rm -rf $(VENV)/wheels
+	$(PY) -m pip download --quiet --no-deps --dest $(VENV)/wheels torch==2.13.0 $(TORCH_PIP_ARGS)
+	{ $(PY) -m pip install --quiet uv && \
+	  $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode $(VENV)/wheels/torch-*.whl -e ".[test]"; } \
+	  || $(PY) -m pip install --quiet $(VENV)/wheels/torch-*.whl -e ".[test]"
+	rm -rf $(VENV)/wheels
 	touch $(STAMP)
 
 grade: install
