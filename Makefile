@@ -45,6 +45,8 @@ test:
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } || echo "chromium not installed: the browser test will skip"
 
+# In full: each mutant graded on every question, that it loses points where it says and only there
+# (`make test` validates with --named-only: the questions each mutant names).
 validate: install
 	@for manifest in assignments/*/assignment.toml; do \
 	  $(PY) -m grader validate $$(basename $$(dirname $$manifest)) || exit 1; \

@@ -9,7 +9,7 @@ from typing import Collection
 
 from grader.assignment import Assignment
 from grader.grading import grade_one, nothing_to_run, report_without_tests
-from grader.harness.selection import keyword, question_tests
+from grader.harness.selection import question_tests
 from grader.jail.session import Jail
 from grader.options import Options
 from grader.pipeline import batch_preload
@@ -23,8 +23,6 @@ def check(assignment: Assignment, path: Path, options: Options = Options(include
     question); `confinement`, when given, is filled with the layers the jail applied and skipped
     on this machine ("applied", "skipped"), for the caller to say what was not enforced."""
     path = path.resolve()
-    names = question_tests([assignment.public_tests], questions) if questions is not None else None
-    select = keyword(names) if names else None    # None: every test runs (and is filtered below)
     # Not waited for: the zygote imports torch while this process imports the parsers and pytest,
     # and reads the student's files; it is told what else they need once they are read.
     with Jail.launch(preload=None) as jail, tempfile.TemporaryDirectory(prefix="grader-check-") as work:
@@ -32,13 +30,16 @@ def check(assignment: Assignment, path: Path, options: Options = Options(include
 
         source = intake.SubmissionSource(student_id=path.name or "submission", path=path)
         prepared = intake.prepare_bounded(source, assignment, Path(work) / "prepared")
-        if nothing_to_run(assignment, prepared) or names == []:    # []: no test of these questions
-            report = report_without_tests(assignment, prepared)
+        options = dataclasses.replace(options, workers=1)
+        if questions is not None:
+            options = dataclasses.replace(options, questions={source.student_id: list(questions)})
+        if nothing_to_run(assignment, prepared) or \
+                (questions is not None and question_tests([assignment.public_tests], questions) == []):
+            # nothing to run (no test of these questions): the jail is never asked to start
+            report = report_without_tests(assignment, prepared, only=options.questions_for(source.student_id))
         else:
             jail.preload(batch_preload(assignment, [prepared]))
-            report = grade_one(assignment, prepared, jail, dataclasses.replace(options, workers=1), select)
+            report = grade_one(assignment, prepared, jail, options)
             if confinement is not None:
                 confinement.update(jail.probe())
-    if questions is not None:
-        report = dataclasses.replace(report, questions={q: s for q, s in report.questions.items() if q in questions})
     return report, markdown.render(report, options.lang)

@@ -197,7 +197,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     assignment = resolve_assignment(args.assignment)
     ok = validate(assignment, lang=args.lang, workers=args.workers, max_examples=args.max_examples,
-                  repeat=args.repeat, data=_data_settings(assignment, args.data))
+                  repeat=args.repeat, data=_data_settings(assignment, args.data), named_only=args.named_only)
     return 0 if ok else 1
 
 
@@ -254,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     validate.add_argument("--repeat", type=int, default=0,
                           help="also grade the correct variants N times with other seeds (false fails)")
+    validate.add_argument("--named-only", action="store_true",
+                          help="grade each mutant on the questions it must lose only (not that it loses nothing else)")
     common(validate)
     validate.set_defaults(max_examples=10)
     validate.set_defaults(func=cmd_validate)

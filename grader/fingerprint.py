@@ -40,9 +40,10 @@ def _cached_tree(root: Path) -> str:
     return _TREES[root]
 
 
-def content_hash(assignment: Assignment, student_files: Path, options: Options) -> str:
+def content_hash(assignment: Assignment, student_files: Path, options: Options, student_id: str = "") -> str:
     scoring = {"include_hidden": options.include_hidden, "max_examples": options.max_examples,
                "lang": options.lang, "seed": options.seed, "call_timeout": options.call_timeout,
+               "questions": options.questions_for(student_id),
                "data": {k: _cached_tree(Path(v)) if Path(v).exists() else v for k, v in sorted(options.data.items())}}
     parts = [tree_digest(student_files), _cached_tree(assignment.root), _cached_tree(_GRADER),
              json.dumps(scoring, sort_keys=True)]

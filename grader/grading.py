@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from grader.assignment import Assignment
+from grader.harness.selection import keyword, question_tests
 from grader.jail.session import Jail
 from grader.options import Options
 from grader.outcomes import RunResult
@@ -31,17 +32,26 @@ def nothing_to_run(assignment: Assignment, prepared: PreparedSubmission) -> bool
 
 
 def grade_one(assignment: Assignment, prepared: PreparedSubmission, jail: Jail, options: Options,
-              select: str | None = None, shard: Shard | None = None) -> StudentReport:
-    """`select`: a pytest -k expression, to run some tests only (`check` of some questions).
-    `shard`: other scorers grade the same submission; the report's questions that count are
-    those in `shard.mine` (`merge_shards` puts the parts together)."""
+              shard: Shard | None = None) -> StudentReport:
+    """`shard`: other scorers grade the same submission; the report's questions that count are
+    those in `shard.mine` (`merge_shards` puts the parts together). Where `options.questions`
+    names this student's questions (`check` of some questions, validate's mutants), only their
+    tests run and only they are in the report."""
     from grader.harness.runner import run_tests   # pytest is only needed where tests run
 
+    only = options.questions_for(prepared.source.student_id)
     if nothing_to_run(assignment, prepared):
-        return report_without_tests(assignment, prepared)
+        return report_without_tests(assignment, prepared, only=only)
+    select = None
+    if only is not None:
+        folders = [assignment.public_tests] + ([assignment.hidden_tests] if options.include_hidden else [])
+        names = question_tests(folders, only)
+        if names == []:
+            return report_without_tests(assignment, prepared, only=only)
+        select = keyword(names) if names else None   # None: unreadable markers, every test runs
     result = run_tests(assignment, prepared, jail, options.for_student(prepared.source.student_id), select=select,
                        shard=shard)
-    return _report(assignment, prepared, result, None)
+    return _report(assignment, prepared, result, None, only)
 
 
 def merge_shards(parts: list[tuple[StudentReport, list[str] | None]]) -> StudentReport:
@@ -62,14 +72,16 @@ def merge_shards(parts: list[tuple[StudentReport, list[str] | None]]) -> Student
 
 
 def report_without_tests(assignment: Assignment, prepared: PreparedSubmission,
-                         harness_error: str | None = None) -> StudentReport:
-    return _report(assignment, prepared, None, harness_error)
+                         harness_error: str | None = None, only: list[str] | None = None) -> StudentReport:
+    return _report(assignment, prepared, None, harness_error, only)
 
 
 def _report(assignment: Assignment, prepared: PreparedSubmission, result: RunResult | None,
-            harness_error: str | None) -> StudentReport:
+            harness_error: str | None, only: list[str] | None = None) -> StudentReport:
     outcomes = result.outcomes if result else []
     scores = score_questions(assignment, outcomes, prepared.fatal, prepared.origins)
+    if only is not None:
+        scores = {qid: score for qid, score in scores.items() if qid in only}
     errors = list(result.collection_errors) if result else []
     if harness_error:
         errors.append(harness_error)

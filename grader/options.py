@@ -22,6 +22,9 @@ class Options:
     force: bool = False               # regrade even the students whose finished report is up to date
     dask: str | None = None           # grade on a Dask cluster: a scheduler address, or "local"
     class_report: bool = True         # draw OUT/index.html and the students' pages (validate does not)
+    # student id -> the only questions graded for that student (validate's mutants, on the questions
+    # they must lose); a student not in it is graded on every question
+    questions: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -30,6 +33,11 @@ class Options:
     def from_json(cls, data: dict) -> "Options":
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def questions_for(self, student_id: str) -> list[str] | None:
+        """The only questions graded for `student_id`, or None: every question."""
+        chosen = self.questions.get(student_id)
+        return sorted(chosen) if chosen is not None else None
 
     def for_student(self, student_id: str) -> "Options":
         """A robustness run draws other examples per student; a normal run is the same for all."""

@@ -127,7 +127,8 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
         done = 0
         batch.add_time("intake", time.perf_counter() - intake_started)
 
-        hashes = {sub.source.student_id: content_hash(assignment, sub.source.path, options) for sub in prepared}
+        hashes = {sub.source.student_id: content_hash(assignment, sub.source.path, options, sub.source.student_id)
+                  for sub in prepared}
         stems = [report_stem(sub.source.student_id) for sub in prepared]
 
         html = None
@@ -163,7 +164,8 @@ def run_batch(assignment: Assignment, submissions: Path, out_dir: Path, options:
                 done += 1
                 continue
             if nothing_to_run(assignment, sub):
-                finish(report_without_tests(assignment, sub))  # the report carries intake's reasons
+                # the report carries intake's reasons
+                finish(report_without_tests(assignment, sub, only=options.questions_for(sid)))
             else:
                 gradable.append(sub)
         if gradable and options.dask:

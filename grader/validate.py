@@ -27,6 +27,13 @@ full marks:
 `--repeat N` then grades the reference and every correct variant N more times with other
 Hypothesis examples and worker seeds, and counts false fails (must be 0).
 
+`--named-only` grades each mutant on the questions it names only (a `zero` mutant still on every
+question): each check still meets the bug it exists to catch, in about a third of the time, but
+"and only there" is not checked. The reference, the starter and the variants are graded in full.
+A question's score does not depend on which of its submission's other questions are graded (every
+test has a fresh worker, per-student values are seeded by their key: grader.harness.fixtures), so
+what a mutant loses on its named questions is what a full validation finds there.
+
 Prints a table: variant, expected, got, diagnosis, verdict.
 """
 
@@ -157,7 +164,8 @@ def judge(assignment: Assignment, reports: dict[str, StudentReport], mutants: li
 
 
 def validate(assignment: Assignment, *, lang: str = "en", workers: int = 2, verbose: bool = True,
-             max_examples: int = 10, repeat: int = 0, data: dict[str, str] | None = None) -> bool:
+             max_examples: int = 10, repeat: int = 0, data: dict[str, str] | None = None,
+             named_only: bool = False) -> bool:
     mutants = load_mutants(assignment)
     variants = load_variants(assignment)
     with tempfile.TemporaryDirectory(prefix=f"validate-{assignment.id}-") as tmp:
@@ -168,9 +176,10 @@ def validate(assignment: Assignment, *, lang: str = "en", workers: int = 2, verb
             build_mutant(assignment, variant, subs / f"variant_{variant.name}")
         for mutant in mutants:
             build_mutant(assignment, mutant, subs / f"mutant_{mutant.name}")
+        named = {f"mutant_{m.name}": list(m.loses) for m in mutants if named_only and not m.zero}
         batch = run_batch(assignment, subs, Path(tmp) / "out",
                           Options(workers=workers, lang=lang, max_examples=max_examples, data=dict(data or {}),
-                                  class_report=False))
+                                  class_report=False, questions=named))
         reports = {r.student: r for r in batch.reports}
         verdicts = judge(assignment, reports, mutants, variants)
         if verbose:

@@ -1,4 +1,6 @@
-"""Every assignment validates: reference full marks, starter 0, each mutant caught where it says."""
+"""Every assignment validates: reference full marks, starter 0, variants full marks, each mutant
+caught on the questions it names, with its diagnosis. Named questions only (`--named-only`): that a
+mutant loses nothing elsewhere is `make validate`'s and `make robustness`'s full validation."""
 
 from pathlib import Path
 
@@ -16,7 +18,7 @@ ASSIGNMENTS = sorted(p.parent for p in (Path(__file__).resolve().parent.parent /
 def test_assignment_validates(root, capsys):
     assignment = assignment_model.load(root)
     assert len(load_mutants(assignment)) >= 15
-    ok = validate(assignment, lang="en", workers=2)
+    ok = validate(assignment, lang="en", workers=2, named_only=True)
     table = capsys.readouterr().out
     print(table)
     assert ok, table
