@@ -124,7 +124,8 @@ MNIST_TIMEOUT = 90      # seconds for both trainings in the worker (4-8 s unload
 THRESHOLDS = {"Reseau1": 0.85, "Reseau2": 0.83}
 # An untrained network is at chance: on the first FRESH_IMAGES test digits the reference's fresh
 # networks reach 24 % at most over 60 seeds (10 % mean). A fresh network above CHANCE_MAX was not
-# fresh (weights shipped or loaded). 200 digits, not 1,000: Reseau2's predictions cost 1 s a thousand.
+# fresh (weights shipped or loaded). 200 digits, not 1,000: Reseau2's predictions cost 0.6 s a
+# thousand.
 FRESH_IMAGES = 200
 CHANCE_MAX = 0.35
 
