@@ -47,10 +47,12 @@ EXPECTED = {
     "carol_slide_literal": but(reseau1=2.25, train_loop=1.14, corruption=2.0),
     "erin_cifar_no_step": but(cifar=0),
     # mutants of the reference for the cifar question, which `grader validate` cannot grade (it is
-    # given no data set): see cifar_mutants below
-    "zz_mutant_cifar_constant": but(cifar=0),
-    "zz_mutant_cifar_shipped_weights": but(cifar=0),
+    # given no data set): see cifar_mutants below. Graded on that question only, as validate
+    # --named-only grades a mutant (the rest of each is the reference, graded above).
+    "zz_mutant_cifar_constant": {"cifar": 0.0},
+    "zz_mutant_cifar_shipped_weights": {"cifar": 0.0},
 }
+CIFAR_MUTANTS = {"zz_mutant_cifar_constant": ["cifar"], "zz_mutant_cifar_shipped_weights": ["cifar"]}
 CIFAR_DIAGNOSES = {"erin_cifar_no_step": "more than 50% expected",
                    "zz_mutant_cifar_constant": "more than 50% expected",
                    "zz_mutant_cifar_shipped_weights": "do not load trained weights"}
@@ -110,7 +112,7 @@ def batch(tmp_path_factory, cifar):
     out = tmp_path_factory.mktemp("reports")
     # the parent folder: the reader finds cifar-10-batches-py inside it
     result = run_batch(assignment_model.load(ASSIGNMENT), subs, out,
-                       Options(workers=2, lang="en", data={"cifar10": str(cifar.parent)}))
+                       Options(workers=2, lang="en", data={"cifar10": str(cifar.parent)}, questions=CIFAR_MUTANTS))
     return result, out
 
 
