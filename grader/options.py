@@ -22,8 +22,8 @@ class Options:
     force: bool = False               # regrade even the students whose finished report is up to date
     dask: str | None = None           # grade on a Dask cluster: a scheduler address, or "local"
     class_report: bool = True         # draw OUT/index.html and the students' pages (validate does not)
-    # student id -> the only questions graded for that student (validate's mutants, on the questions
-    # they must lose); a student not in it is graded on every question
+    # student id -> the only questions graded for that student (`check` of some questions; validate's
+    # mutants, on the questions they must lose); a student not in it is graded on every question
     questions: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
