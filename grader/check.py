@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Collection
 
 from grader.assignment import Assignment
-from grader.grading import grade_one, nothing_to_run, report_without_tests
-from grader.harness.selection import question_tests
+from grader.grading import grade_one, nothing_to_run, report_without_tests, tests_of
 from grader.jail.session import Jail
 from grader.options import Options
 from grader.pipeline import batch_preload
@@ -33,10 +32,10 @@ def check(assignment: Assignment, path: Path, options: Options = Options(include
         options = dataclasses.replace(options, workers=1)
         if questions is not None:
             options = dataclasses.replace(options, questions={source.student_id: list(questions)})
-        if nothing_to_run(assignment, prepared) or \
-                (questions is not None and question_tests([assignment.public_tests], questions) == []):
+        only = options.questions_for(source.student_id)
+        if nothing_to_run(assignment, prepared) or (only is not None and tests_of(assignment, options, only) == []):
             # nothing to run (no test of these questions): the jail is never asked to start
-            report = report_without_tests(assignment, prepared, only=options.questions_for(source.student_id))
+            report = report_without_tests(assignment, prepared, only=only)
         else:
             jail.preload(batch_preload(assignment, [prepared]))
             report = grade_one(assignment, prepared, jail, options)

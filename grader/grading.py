@@ -31,6 +31,13 @@ def nothing_to_run(assignment: Assignment, prepared: PreparedSubmission) -> bool
     return bool(prepared.fatal) and all(f.name in prepared.fatal for f in assignment.files)
 
 
+def tests_of(assignment: Assignment, options: Options, questions: list[str]) -> list[str] | None:
+    """The names of the tests that grade `questions` in this run (public, and hidden unless
+    `options` leaves them out); None when some test's question cannot be read (all must run)."""
+    folders = [assignment.public_tests] + ([assignment.hidden_tests] if options.include_hidden else [])
+    return question_tests(folders, questions)
+
+
 def grade_one(assignment: Assignment, prepared: PreparedSubmission, jail: Jail, options: Options,
               shard: Shard | None = None) -> StudentReport:
     """`shard`: other scorers grade the same submission; the report's questions that count are
@@ -44,8 +51,7 @@ def grade_one(assignment: Assignment, prepared: PreparedSubmission, jail: Jail, 
         return report_without_tests(assignment, prepared, only=only)
     select = None
     if only is not None:
-        folders = [assignment.public_tests] + ([assignment.hidden_tests] if options.include_hidden else [])
-        names = question_tests(folders, only)
+        names = tests_of(assignment, options, only)
         if names == []:
             return report_without_tests(assignment, prepared, only=only)
         select = keyword(names) if names else None   # None: unreadable markers, every test runs

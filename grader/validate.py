@@ -29,10 +29,11 @@ Hypothesis examples and worker seeds, and counts false fails (must be 0).
 
 `--named-only` grades each mutant on the questions it names only (a `zero` mutant still on every
 question): each check still meets the bug it exists to catch, for about 40 % of the CPU (the five
-assignments: 749 -> 293 core-seconds), but "and only there" is not checked. The reference, the starter and the variants are graded in full.
-A question's score does not depend on which of its submission's other questions are graded (every
-test has a fresh worker, per-student values are seeded by their key: grader.harness.fixtures), so
-what a mutant loses on its named questions is what a full validation finds there.
+assignments: 749 -> 293 core-seconds), but "and only there" is not checked. The reference, the
+starter and the variants are graded in full. A question's score does not depend on which of its
+submission's other questions are graded (every test has a fresh worker, per-student values are
+seeded by their key: grader.harness.fixtures), so what a mutant loses on its named questions is
+what a full validation finds there.
 
 Prints a table: variant, expected, got, diagnosis, verdict.
 """
