@@ -81,7 +81,7 @@ class ForkedScorer:
 
 class ScorerTemplate:
     """The process scorers are forked from (`grader.scorer --template`): the one the zygote forks
-    once it has imported torch (`beside`, so that torch is imported once, not twice side by side),
+    once it has imported torch and the preloads (`beside`: imported once, not twice side by side),
     or an interpreter of its own (`python -m grader.scorer`)."""
 
     def __init__(self, socket_dir: str, ahead: list[str], beside: Beside | None = None) -> None:

@@ -2,7 +2,7 @@
 
     python -m grader.scorer --template CONTROL_FD SOCKET_DIR [ASSIGNMENT_ROOT [OPTIONS_JSON]]
 
-(or `main` of this module, in the process the zygote forks once torch is imported:
+(or `main` of this module, in the process the zygote forks once torch and the preloads are imported:
 grader.jail.beside). The template imports pytest, Hypothesis, and the assignment's tests with what
 they import, once, and grades nothing: each message on the socket CONTROL_FD, with two file descriptors
 attached (the new scorer's job and answer pipes), forks a scorer that shares its memory, copy on

@@ -1,6 +1,6 @@
-"""One trusted program of the grader's, forked from the zygote as soon as it has imported torch, so
-that the two share that import (a second of CPU at the start of every batch, and its memory) instead
-of paying it twice.
+"""One trusted program of the grader's, forked from the zygote as soon as it has imported torch and
+the batch's preloads, so that the two share those imports (seconds of CPU at the start of every
+batch, and their memory) instead of paying them twice.
 
     jail = Jail.launch(preload=None, beside=True)
     beside = jail.take_beside()                  # the grader's side: a Beside, or None

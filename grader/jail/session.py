@@ -86,8 +86,8 @@ class Jail:
         """Start the zygote and return at once: the caller starts its scorers while the zygote
         imports torch. With `preload=None` the zygote is started before the submissions are read:
         it imports numpy and torch, then waits for `preload(...)` to say what else the submissions
-        need. With `beside`, the zygote forks one process of the grader's once torch is imported
-        (`take_beside`): the scorers' template, which then imports no torch of its own."""
+        need. With `beside`, the zygote forks one process of the grader's once those are imported
+        (`take_beside`): the scorers' template, which then imports none of them again."""
         socket_dir = tempfile.mkdtemp(prefix="grader-jail-")
         os.chmod(socket_dir, 0o700)
         # The zygote's environment is built from nothing, never copied from ours: its environment
@@ -122,8 +122,8 @@ class Jail:
         return jail
 
     def take_beside(self) -> Beside | None:
-        """The process the zygote forks once it has imported torch (`launch(beside=True)`), to run
-        once (`Beside.run`); None when there is none, or it was taken."""
+        """The process the zygote forks once it has imported its preloads (`launch(beside=True)`),
+        to run once (`Beside.run`); None when there is none, or it was taken."""
         beside, self._beside = self._beside, None
         return beside
 

@@ -1,8 +1,8 @@
 """The zygote: one process that imports torch once and forks a fresh worker per request.
 
 Started by the grader as `python -m grader.jail.zygote SOCKET_DIR PRELOAD [BESIDE_FD]`. With
-BESIDE_FD, one trusted program of the grader's is forked as soon as torch is imported, to share
-that import (grader.jail.beside). Scorers connect to
+BESIDE_FD, one trusted program of the grader's is forked as soon as torch and PRELOAD are
+imported, to share those imports (grader.jail.beside). Scorers connect to
 `SOCKET_DIR/zygote.sock` and send a spawn request with one end of a socketpair attached
 (SCM_RIGHTS); the answer is the worker's pid and, where Linux offers it, a pidfd the scorer kills
 it with.
@@ -348,6 +348,13 @@ def main(argv: list[str]) -> int:
     os.makedirs(jobs_root, mode=0o700, exist_ok=True)
     os.makedirs(cache_dir, mode=0o755, exist_ok=True)
     preload(["numpy", "torch"], cache_dir)
+    preload_modules = _preload_list(argv[1] if len(argv) > 1 else None)
+    if preload_modules is None:
+        os._exit(0)
+    # Imported before the grader's program is forked beside: its scorers run the reference, which
+    # needs what the submissions need (torch._dynamo, sklearn: 1.5 to 2 s each), and share this
+    # import instead of paying it once per scorer, in the middle of a test.
+    preload(preload_modules, cache_dir)
     if len(argv) > 2:
         # before anything of a jail's: what is forked here is the grader's, not a worker
         beside.fork_from_zygote(int(argv[2]))
@@ -355,10 +362,6 @@ def main(argv: list[str]) -> int:
     sandbox.zygote_setup()
     # The worker's own code, imported here so that no worker reads it from disk.
     preload(["grader.jail.worker"], cache_dir)   # pyplot where a file imports it
-    preload_modules = _preload_list(argv[1] if len(argv) > 1 else None)
-    if preload_modules is None:
-        os._exit(0)
-    preload(preload_modules, cache_dir)
     warm_up_for_workers()
     sandbox.read_only_paths([cache_dir])   # what every worker's allowlist starts from, resolved once
     zygote = Zygote(socket_dir, jobs_root, cache_dir)

@@ -1,5 +1,6 @@
-"""The scorers' template forked from the zygote once torch is imported (grader.jail.beside): one
-torch import for both, while the template holds the grader's environment and no worker does."""
+"""The scorers' template forked from the zygote once torch and the preloads are imported
+(grader.jail.beside): one import for both, while the template holds the grader's environment and
+no worker does."""
 
 from __future__ import annotations
 
@@ -41,6 +42,22 @@ def test_the_template_is_forked_from_the_zygote_in_a_session_of_its_own():
         finally:
             pool.close()
         assert pool.template.process.returncode is not None
+
+
+def test_the_template_shares_the_batchs_preloads():
+    """The preloads the submissions need are imported before the template is forked: its scorers
+    run the reference, which needs them too, and import none of them again (curses: a library no
+    part of the grader imports, whose C extension shows in the template's memory map)."""
+    jail = Jail.launch(preload=None, beside=True)
+    pool = ScorerPool(jail, 1)
+    try:
+        jail.preload(["curses"])
+        pool.proc(0)
+        with open(f"/proc/{pool.template.process.pid}/maps") as handle:
+            assert "_curses" in handle.read()
+    finally:
+        pool.close()
+        jail.close()
 
 
 def test_a_template_never_used_ends_at_once_even_unborn():
@@ -93,6 +110,7 @@ def test_a_zygote_that_dies_is_seen_to_die_while_its_template_waits_to_be_told()
     jail = Jail.launch(preload=None, beside=True)
     beside = jail.take_beside()
     try:
+        jail.preload([])   # the zygote forks it once the batch's preloads are imported
         assert beside.pid   # born, and waiting for what to run
         jail.process.kill()
         with pytest.raises(HarnessError, match="did not start"):
