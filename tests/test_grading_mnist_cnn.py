@@ -37,7 +37,9 @@ def but(**scores) -> dict[str, float]:
 
 
 EXPECTED = {
-    "zz_reference": but(),
+    # the reference on the question validate cannot grade (it is given no data set); validate
+    # grades the rest of it, which must get full marks there
+    "zz_reference": {"cifar": 3.0},
     "alice_py": but(),
     "bob_colab": but(),
     # the slide's softmax (reseau1: the value test, weight 2 of 4, at half credit: 3 * 3/4); no
@@ -48,11 +50,12 @@ EXPECTED = {
     "erin_cifar_no_step": but(cifar=0),
     # mutants of the reference for the cifar question, which `grader validate` cannot grade (it is
     # given no data set): see cifar_mutants below. Graded on that question only, as validate
-    # --named-only grades a mutant (the rest of each is the reference, graded above).
+    # --named-only grades a mutant (the rest of each is the reference's).
     "zz_mutant_cifar_constant": {"cifar": 0.0},
     "zz_mutant_cifar_shipped_weights": {"cifar": 0.0},
 }
 CIFAR_MUTANTS = {"zz_mutant_cifar_constant": ["cifar"], "zz_mutant_cifar_shipped_weights": ["cifar"]}
+CIFAR_ONLY = {"zz_reference": ["cifar"], **CIFAR_MUTANTS}
 CIFAR_DIAGNOSES = {"erin_cifar_no_step": "more than 50% expected",
                    "zz_mutant_cifar_constant": "more than 50% expected",
                    "zz_mutant_cifar_shipped_weights": "do not load trained weights"}
@@ -112,7 +115,7 @@ def batch(tmp_path_factory, cifar):
     out = tmp_path_factory.mktemp("reports")
     # the parent folder: the reader finds cifar-10-batches-py inside it
     result = run_batch(assignment_model.load(ASSIGNMENT), subs, out,
-                       Options(workers=2, lang="en", data={"cifar10": str(cifar.parent)}, questions=CIFAR_MUTANTS))
+                       Options(workers=2, lang="en", data={"cifar10": str(cifar.parent)}, questions=CIFAR_ONLY))
     return result, out
 
 
@@ -152,7 +155,7 @@ def test_feedback_names_the_cause(batch):
     assert "reduction='sum'" in feedback(out, "alice_py", "train_loop")
     assert "Reseau2: test accuracy" in feedback(out, "bob_colab", "mnist_accuracy")
     assert "CIFAR-10 test accuracy" in feedback(out, "alice_py", "cifar")
-    assert "falls from" in feedback(out, "zz_reference", "corruption")
+    assert "falls from" in feedback(out, "alice_py", "corruption")
 
 
 def test_the_notebook_is_found(batch):
